@@ -1,0 +1,517 @@
+//! A small JSON reader and writer that keep what the portal must echo.
+//!
+//! The signed invoice repeats every number with exactly the text the client sent (`05` §4.3), and
+//! object keys bind case-insensitively with the last duplicate winning (`03` §1). A general JSON
+//! library either rounds numbers through `f64` or needs a crate-wide feature that changes its
+//! behaviour for every other user in the workspace, so the core reads JSON itself:
+//!
+//! - numbers are kept as their literal text ([`Value::Number`]);
+//! - objects keep their members in document order, duplicates included ([`Value::Object`]);
+//! - strings borrow from the input unless they contain escapes;
+//! - nesting is limited to [`MAX_DEPTH`], so hostile input cannot exhaust the stack, and nothing is
+//!   allocated beyond a small multiple of the input size.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// Deepest nesting of arrays and objects accepted. INV-01 needs four levels.
+pub const MAX_DEPTH: usize = 64;
+
+/// A parsed JSON value that borrows from its input.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value<'a> {
+    Null,
+    Bool(bool),
+    /// The literal text of the number, exactly as it appeared (valid JSON number grammar).
+    Number(&'a str),
+    String(Cow<'a, str>),
+    Array(Vec<Value<'a>>),
+    /// Members in document order; duplicate names are kept.
+    Object(Vec<(Cow<'a, str>, Value<'a>)>),
+}
+
+impl Value<'_> {
+    /// The JSON type name, for messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        }
+    }
+
+    /// The member `name` of an object, matched exactly; the last duplicate wins.
+    pub fn get(&self, name: &str) -> Option<&Value<'_>> {
+        match self {
+            Value::Object(members) => members
+                .iter()
+                .rev()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value),
+            _ => None,
+        }
+    }
+
+    /// The string content, if this is a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(text) => Some(text),
+            _ => None,
+        }
+    }
+}
+
+/// Why a document is not JSON, with a 1-based position.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message} at line {line}, column {column}")]
+pub struct ParseError {
+    pub message: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Parses one JSON document. Leading and trailing whitespace is allowed, anything else after the
+/// value is an error.
+pub fn parse(input: &[u8]) -> Result<Value<'_>, ParseError> {
+    let text = match std::str::from_utf8(input) {
+        Ok(text) => text,
+        Err(error) => {
+            return Err(error_at(input, error.valid_up_to(), "invalid UTF-8"));
+        }
+    };
+    let mut parser = Parser {
+        text,
+        bytes: input,
+        pos: 0,
+    };
+    parser.skip_whitespace();
+    let value = parser.value(0)?;
+    parser.skip_whitespace();
+    if parser.pos < parser.bytes.len() {
+        return Err(parser.error("trailing characters"));
+    }
+    Ok(value)
+}
+
+fn error_at(bytes: &[u8], pos: usize, message: &str) -> ParseError {
+    let consumed = &bytes[..pos.min(bytes.len())];
+    let line = consumed.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = consumed
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    // Columns count characters, not bytes; continuation bytes of UTF-8 are not characters.
+    let column = consumed[line_start..]
+        .iter()
+        .filter(|&&b| (b & 0xC0) != 0x80)
+        .count()
+        + 1;
+    ParseError {
+        message: message.to_owned(),
+        line,
+        column,
+    }
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn error(&self, message: &str) -> ParseError {
+        error_at(self.bytes, self.pos, message)
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Value<'a>, ParseError> {
+        match self.peek() {
+            None => Err(self.error("EOF while parsing a value")),
+            Some(b'{') => self.object(depth + 1),
+            Some(b'[') => self.array(depth + 1),
+            Some(b'"') => self.string().map(Value::String),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b't') => self.literal("true", Value::Bool(true)),
+            Some(b'f') => self.literal("false", Value::Bool(false)),
+            Some(b'n') => self.literal("null", Value::Null),
+            Some(_) => Err(self.error("expected value")),
+        }
+    }
+
+    fn literal(&mut self, word: &str, value: Value<'a>) -> Result<Value<'a>, ParseError> {
+        if self.bytes[self.pos..].starts_with(word.as_bytes()) {
+            self.pos += word.len();
+            Ok(value)
+        } else {
+            Err(self.error("expected value"))
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Value<'a>, ParseError> {
+        if depth > MAX_DEPTH {
+            return Err(self.error("recursion limit exceeded"));
+        }
+        self.pos += 1;
+        let mut members = Vec::new();
+        self.skip_whitespace();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(Value::Object(members));
+        }
+        loop {
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b'"') => {}
+                None => return Err(self.error("EOF while parsing an object")),
+                Some(_) => return Err(self.error("key must be a string")),
+            }
+            let key = self.string()?;
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b':') => self.pos += 1,
+                None => return Err(self.error("EOF while parsing an object")),
+                Some(_) => return Err(self.error("expected `:`")),
+            }
+            self.skip_whitespace();
+            let value = self.value(depth)?;
+            members.push((key, value));
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(Value::Object(members));
+                }
+                None => return Err(self.error("EOF while parsing an object")),
+                Some(_) => return Err(self.error("expected `,` or `}`")),
+            }
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Result<Value<'a>, ParseError> {
+        if depth > MAX_DEPTH {
+            return Err(self.error("recursion limit exceeded"));
+        }
+        self.pos += 1;
+        let mut items = Vec::new();
+        self.skip_whitespace();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(Value::Array(items));
+        }
+        loop {
+            self.skip_whitespace();
+            items.push(self.value(depth)?);
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(Value::Array(items));
+                }
+                None => return Err(self.error("EOF while parsing a list")),
+                Some(_) => return Err(self.error("expected `,` or `]`")),
+            }
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    fn number(&mut self) -> Result<Value<'a>, ParseError> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return Err(self.error("invalid number")),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if self.digits() == 0 {
+                return Err(self.error("invalid number"));
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return Err(self.error("invalid number"));
+            }
+        }
+        Ok(Value::Number(&self.text[start..self.pos]))
+    }
+
+    fn string(&mut self) -> Result<Cow<'a, str>, ParseError> {
+        self.pos += 1;
+        let start = self.pos;
+        // Fast path: no escapes, borrow the slice.
+        loop {
+            match self.peek() {
+                None => return Err(self.error("EOF while parsing a string")),
+                Some(b'"') => {
+                    let text = &self.text[start..self.pos];
+                    self.pos += 1;
+                    return Ok(Cow::Borrowed(text));
+                }
+                Some(b'\\') => break,
+                Some(0x00..=0x1F) => {
+                    return Err(self.error(
+                        "control character (\\u0000-\\u001F) found while parsing a string",
+                    ));
+                }
+                Some(_) => self.pos += 1,
+            }
+        }
+        let mut owned = String::with_capacity(self.pos - start + 16);
+        owned.push_str(&self.text[start..self.pos]);
+        loop {
+            let run_start = self.pos;
+            while let Some(b) = self.peek() {
+                if b == b'"' || b == b'\\' || b < 0x20 {
+                    break;
+                }
+                self.pos += 1;
+            }
+            owned.push_str(&self.text[run_start..self.pos]);
+            match self.peek() {
+                None => return Err(self.error("EOF while parsing a string")),
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(Cow::Owned(owned));
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    self.escape(&mut owned)?;
+                }
+                Some(_) => {
+                    return Err(self.error(
+                        "control character (\\u0000-\\u001F) found while parsing a string",
+                    ));
+                }
+            }
+        }
+    }
+
+    fn escape(&mut self, out: &mut String) -> Result<(), ParseError> {
+        let Some(b) = self.peek() else {
+            return Err(self.error("EOF while parsing a string"));
+        };
+        self.pos += 1;
+        let c = match b {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => self.unicode_escape()?,
+            _ => return Err(self.error("invalid escape")),
+        };
+        out.push(c);
+        Ok(())
+    }
+
+    fn hex4(&mut self) -> Result<u32, ParseError> {
+        let Some(digits) = self.bytes.get(self.pos..self.pos + 4) else {
+            return Err(self.error("EOF while parsing a string"));
+        };
+        let mut value = 0u32;
+        for &d in digits {
+            let nibble = (d as char)
+                .to_digit(16)
+                .ok_or_else(|| self.error("invalid escape"))?;
+            value = value * 16 + nibble;
+        }
+        self.pos += 4;
+        Ok(value)
+    }
+
+    fn unicode_escape(&mut self) -> Result<char, ParseError> {
+        let first = self.hex4()?;
+        let code = if (0xD800..0xDC00).contains(&first) {
+            if !self.bytes[self.pos..].starts_with(b"\\u") {
+                return Err(self.error("lone leading surrogate in hex escape"));
+            }
+            self.pos += 2;
+            let second = self.hex4()?;
+            if !(0xDC00..0xE000).contains(&second) {
+                return Err(self.error("lone leading surrogate in hex escape"));
+            }
+            0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
+        } else {
+            first
+        };
+        char::from_u32(code).ok_or_else(|| self.error("invalid unicode code point"))
+    }
+}
+
+/// Appends `text` as a JSON string literal. Only what JSON requires is escaped (`"`, `\` and
+/// control characters); non-ASCII is written as UTF-8 and `/` is left alone (`05` §4.2).
+pub fn write_str(out: &mut String, text: &str) {
+    out.push('"');
+    let mut run_start = 0;
+    for (index, byte) in text.bytes().enumerate() {
+        let escape: &str = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0C => "\\f",
+            0x00..=0x1F => "",
+            _ => continue,
+        };
+        out.push_str(&text[run_start..index]);
+        if escape.is_empty() {
+            out.push_str(&format!("\\u{byte:04x}"));
+        } else {
+            out.push_str(escape);
+        }
+        run_start = index + 1;
+    }
+    out.push_str(&text[run_start..]);
+    out.push('"');
+}
+
+/// Formats a value back to compact JSON, numbers as their literal text. Used by tests and tools.
+impl fmt::Display for Value<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = String::new();
+        write_value(&mut out, self);
+        f.write_str(&out)
+    }
+}
+
+fn write_value(out: &mut String, value: &Value<'_>) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Number(text) => out.push_str(text),
+        Value::String(text) => write_str(out, text),
+        Value::Array(items) => {
+            out.push('[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                write_value(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(members) => {
+            out.push('{');
+            for (index, (key, member)) in members.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                write_str(out, key);
+                out.push(':');
+                write_value(out, member);
+            }
+            out.push('}');
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_keep_their_literal_text() {
+        let value = parse(br#"{"a":12897.70,"b":0.0,"c":-1e5,"d":562160.0}"#).unwrap();
+        assert_eq!(value.get("a"), Some(&Value::Number("12897.70")));
+        assert_eq!(value.get("b"), Some(&Value::Number("0.0")));
+        assert_eq!(value.get("c"), Some(&Value::Number("-1e5")));
+        assert_eq!(
+            value.to_string(),
+            r#"{"a":12897.70,"b":0.0,"c":-1e5,"d":562160.0}"#
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_are_kept_in_order_and_the_last_wins() {
+        let value = parse(br#"{"a":1,"a":2}"#).unwrap();
+        assert_eq!(value.get("a"), Some(&Value::Number("2")));
+        let Value::Object(members) = value else {
+            panic!("object expected")
+        };
+        assert_eq!(members.len(), 2);
+    }
+
+    #[test]
+    fn escapes_are_decoded() {
+        let value = parse(br#""a\"b\\c\/d\n\u00e9\ud83d\ude00""#).unwrap();
+        assert_eq!(value.as_str(), Some("a\"b\\c/d\n\u{e9}\u{1F600}"));
+    }
+
+    #[test]
+    fn errors_report_line_and_column() {
+        let error = parse(b"{\n  \"a\": tru\n}").unwrap_err();
+        assert_eq!((error.line, error.column), (2, 8));
+        assert_eq!(error.message, "expected value");
+        let error = parse(b"{\"a\":1,}").unwrap_err();
+        assert_eq!(error.message, "key must be a string");
+        let error = parse(b"[1] x").unwrap_err();
+        assert_eq!(error.message, "trailing characters");
+    }
+
+    #[test]
+    fn invalid_utf8_is_an_error_not_a_panic() {
+        let error = parse(b"{\"a\":\"\xff\"}").unwrap_err();
+        assert_eq!(error.message, "invalid UTF-8");
+        assert_eq!(error.column, 7);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let deep = "[".repeat(10_000);
+        let error = parse(deep.as_bytes()).unwrap_err();
+        assert_eq!(error.message, "recursion limit exceeded");
+        let fine = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(parse(fine.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn malformed_numbers_are_refused() {
+        for bad in ["01", "1.", "-", "1e", ".5", "+1", "1.e5"] {
+            assert!(parse(bad.as_bytes()).is_err(), "{bad} must not parse");
+        }
+    }
+
+    #[test]
+    fn write_str_escapes_only_what_json_requires() {
+        let mut out = String::new();
+        write_str(&mut out, "a/b\"c\\d\u{1}é\n");
+        assert_eq!(out, r#""a/b\"c\\d\u0001é\n""#);
+    }
+}

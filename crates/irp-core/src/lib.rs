@@ -1,0 +1,8 @@
+//! The pure core of the IRP: it turns INV-01 invoice JSON into a registered, signed e-invoice
+//! exactly as the NIC portals do.
+//!
+//! Invariant: no I/O, no async and no clock reads. The caller passes "now" and the taxpayer
+//! register in; everything here is a function of its arguments (key generation aside, which draws
+//! random numbers).
+
+pub mod json;
