@@ -6,3 +6,13 @@
 //! random numbers).
 
 pub mod json;
+pub mod bind;
+pub mod error;
+pub mod gstin;
+pub mod invoice;
+pub mod masters;
+pub mod register;
+pub mod rules;
+pub mod ack;
+pub mod canonical;
+pub mod irn;
