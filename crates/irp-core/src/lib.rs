@@ -6,3 +6,4 @@
 //! random numbers).
 
 pub mod json;
+pub mod masters;
