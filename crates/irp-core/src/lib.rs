@@ -5,14 +5,14 @@
 //! register in; everything here is a function of its arguments (key generation aside, which draws
 //! random numbers).
 
-pub mod json;
+pub mod ack;
 pub mod bind;
+pub mod canonical;
 pub mod error;
 pub mod gstin;
 pub mod invoice;
+pub mod irn;
+pub mod json;
 pub mod masters;
 pub mod register;
 pub mod rules;
-pub mod ack;
-pub mod canonical;
-pub mod irn;
