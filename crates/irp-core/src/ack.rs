@@ -25,7 +25,12 @@ pub const MAX_SEQUENCE: u64 = 999_999_999;
 
 impl AckNo {
     /// Builds the number of portal `portal`, node `node`, in the calendar year of `ack_dt`.
-    pub fn new(portal: u8, node: u8, ack_dt: NaiveDateTime, sequence: u64) -> Result<AckNo, AckNoError> {
+    pub fn new(
+        portal: u8,
+        node: u8,
+        ack_dt: NaiveDateTime,
+        sequence: u64,
+    ) -> Result<AckNo, AckNoError> {
         if !(1..=9).contains(&portal) {
             return Err(AckNoError::Portal(portal));
         }
@@ -46,7 +51,9 @@ impl AckNo {
 
     /// Reads a stored AckNo back; `None` unless it has exactly 15 digits.
     pub fn from_u64(value: u64) -> Option<AckNo> {
-        (100_000_000_000_000..1_000_000_000_000_000).contains(&value).then_some(AckNo(value))
+        (100_000_000_000_000..1_000_000_000_000_000)
+            .contains(&value)
+            .then_some(AckNo(value))
     }
 
     pub fn get(self) -> u64 {
@@ -85,14 +92,23 @@ mod tests {
 
     #[test]
     fn ack_numbers_have_the_documented_shape() {
-        let at = NaiveDate::from_ymd_opt(2025, 7, 1).unwrap().and_hms_opt(12, 34, 56).unwrap();
+        let at = NaiveDate::from_ymd_opt(2025, 7, 1)
+            .unwrap()
+            .and_hms_opt(12, 34, 56)
+            .unwrap();
         let ack = AckNo::new(1, 1, at, 42).unwrap();
         assert_eq!(ack.get(), 112510000000042);
         assert_eq!(ack.portal(), 1);
-        assert_eq!(AckNo::new(2, 3, at, 999_999_999).unwrap().get(), 232510999999999);
+        assert_eq!(
+            AckNo::new(2, 3, at, 999_999_999).unwrap().get(),
+            232510999999999
+        );
         assert_eq!(AckNo::new(0, 1, at, 1), Err(AckNoError::Portal(0)));
         assert_eq!(AckNo::new(1, 10, at, 1), Err(AckNoError::Node(10)));
-        assert_eq!(AckNo::new(1, 1, at, 1_000_000_000), Err(AckNoError::SequenceExhausted));
+        assert_eq!(
+            AckNo::new(1, 1, at, 1_000_000_000),
+            Err(AckNoError::SequenceExhausted)
+        );
         assert_eq!(format_timestamp(at), "2025-07-01 12:34:56");
     }
 }

@@ -88,7 +88,12 @@ impl<'o> ObjectWriter<'o> {
         nested.close();
     }
 
-    fn array<T>(&mut self, name: &str, items: &[T], mut write: impl FnMut(&mut ObjectWriter<'_>, &T)) {
+    fn array<T>(
+        &mut self,
+        name: &str,
+        items: &[T],
+        mut write: impl FnMut(&mut ObjectWriter<'_>, &T),
+    ) {
         let out = self.key(name);
         out.push('[');
         for (index, item) in items.iter().enumerate() {
@@ -108,7 +113,11 @@ pub fn format_date(date: NaiveDate) -> String {
     format!("{:02}/{:02}/{:04}", date.day(), date.month(), date.year())
 }
 
-pub(crate) fn write_invoice_fields(o: &mut ObjectWriter<'_>, invoice: &Invoice, default_disp_ship: bool) {
+pub(crate) fn write_invoice_fields(
+    o: &mut ObjectWriter<'_>,
+    invoice: &Invoice,
+    default_disp_ship: bool,
+) {
     o.str("Version", &invoice.version);
     o.object("TranDtls", |o| {
         let tran = &invoice.tran_dtls;
@@ -128,12 +137,16 @@ pub(crate) fn write_invoice_fields(o: &mut ObjectWriter<'_>, invoice: &Invoice, 
     o.object("BuyerDtls", |o| write_buyer(o, &invoice.buyer_dtls));
     match (&invoice.disp_dtls, default_disp_ship) {
         (Some(disp), _) => o.object("DispDtls", |o| write_disp(o, disp)),
-        (None, true) => o.object("DispDtls", |o| write_disp(o, &dispatch_from_seller(&invoice.seller_dtls))),
+        (None, true) => o.object("DispDtls", |o| {
+            write_disp(o, &dispatch_from_seller(&invoice.seller_dtls))
+        }),
         (None, false) => {}
     }
     match (&invoice.ship_dtls, default_disp_ship) {
         (Some(ship), _) => o.object("ShipDtls", |o| write_ship(o, ship)),
-        (None, true) => o.object("ShipDtls", |o| write_ship_from_buyer(o, &invoice.buyer_dtls)),
+        (None, true) => o.object("ShipDtls", |o| {
+            write_ship_from_buyer(o, &invoice.buyer_dtls)
+        }),
         (None, false) => {}
     }
     o.array("ItemList", &invoice.item_list, write_item);

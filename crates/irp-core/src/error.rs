@@ -16,12 +16,24 @@ impl ErrorDetail {
     /// replaced by `args`.
     pub fn coded(code: &'static str, path: impl Into<String>, args: &[&str]) -> ErrorDetail {
         let template = crate::masters::error_message(code).unwrap_or("");
-        ErrorDetail { code, message: fill(template, args), path: path.into() }
+        ErrorDetail {
+            code,
+            message: fill(template, args),
+            path: path.into(),
+        }
     }
 
     /// An error with code `code` and a message of its own (the schema templates of `04` §2.1).
-    pub fn with_message(code: &'static str, path: impl Into<String>, message: String) -> ErrorDetail {
-        ErrorDetail { code, message, path: path.into() }
+    pub fn with_message(
+        code: &'static str,
+        path: impl Into<String>,
+        message: String,
+    ) -> ErrorDetail {
+        ErrorDetail {
+            code,
+            message,
+            path: path.into(),
+        }
     }
 }
 
@@ -55,6 +67,9 @@ mod tests {
             error.message,
             "For intra state transaction IGST amounts is not applicable for item - 1001 and Sl. No 1 , only CGST and SGST amounts are applicable."
         );
-        assert_eq!(error.to_string(), format!("2172 at ItemList[0].IgstAmt: {}", error.message));
+        assert_eq!(
+            error.to_string(),
+            format!("2172 at ItemList[0].IgstAmt: {}", error.message)
+        );
     }
 }

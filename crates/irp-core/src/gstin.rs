@@ -33,7 +33,13 @@ mod tests {
 
     #[test]
     fn real_gstins_pass() {
-        for gstin in ["27AAPFU0939F1ZV", "29AAGCB7383J1Z4", "06AAACA7205Q1ZK", "05AAACG2140A1ZL", "24ACPPM5624F1ZK"] {
+        for gstin in [
+            "27AAPFU0939F1ZV",
+            "29AAGCB7383J1Z4",
+            "06AAACA7205Q1ZK",
+            "05AAACG2140A1ZL",
+            "24ACPPM5624F1ZK",
+        ] {
             assert!(check_character_is_valid(gstin), "{gstin}");
         }
     }
@@ -60,7 +66,17 @@ mod tests {
 
     #[test]
     fn large_sandbox_taxpayers_pass() {
-        for gstin in ["01LARGE1000C1Z2", "24LARGE1000C1ZU", "33LARGE1000C1ZV", "02LARGE1000C1Z0", "27LARGE1000C1ZO", "36LARGE1000C1ZP", "09LARGE1000C1ZM", "29LARGE1000C1ZK", "37LARGE1000C1ZN"] {
+        for gstin in [
+            "01LARGE1000C1Z2",
+            "24LARGE1000C1ZU",
+            "33LARGE1000C1ZV",
+            "02LARGE1000C1Z0",
+            "27LARGE1000C1ZO",
+            "36LARGE1000C1ZP",
+            "09LARGE1000C1ZM",
+            "29LARGE1000C1ZK",
+            "37LARGE1000C1ZN",
+        ] {
             assert!(check_character_is_valid(gstin), "{gstin}");
         }
     }

@@ -19,16 +19,28 @@ pub struct Number {
 impl Number {
     /// Pairs a value with its JSON text. The text must be a valid JSON number.
     pub(crate) fn new(value: Decimal, text: impl Into<Box<str>>) -> Number {
-        Number { value, text: text.into() }
+        Number {
+            value,
+            text: text.into(),
+        }
     }
 
     /// A number the portal itself writes, as a plain integer or decimal.
     pub fn from_decimal(value: Decimal) -> Number {
-        Number { value, text: value.to_string().into() }
+        Number {
+            value,
+            text: value.to_string().into(),
+        }
     }
 
     pub fn value(&self) -> Decimal {
         self.value
+    }
+
+    /// The value as a whole number, for integer fields such as `Pin` and `Distance`.
+    pub fn as_u32(&self) -> Option<u32> {
+        use rust_decimal::prelude::ToPrimitive;
+        self.value.to_u32()
     }
 
     /// The JSON text to echo.
@@ -72,16 +84,11 @@ impl Gstin {
 }
 
 /// A recipient or ship-to GSTIN: a registered GSTIN or the literal `URP`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum PartyGstin {
     Registered(Gstin),
+    #[default]
     Unregistered,
-}
-
-impl Default for PartyGstin {
-    fn default() -> PartyGstin {
-        PartyGstin::Unregistered
-    }
 }
 
 impl PartyGstin {
@@ -134,16 +141,25 @@ impl SupplyType {
     }
 
     pub fn is_export(self) -> bool {
-        matches!(self, SupplyType::ExportWithPayment | SupplyType::ExportWithoutPayment)
+        matches!(
+            self,
+            SupplyType::ExportWithPayment | SupplyType::ExportWithoutPayment
+        )
     }
 
     pub fn is_sez(self) -> bool {
-        matches!(self, SupplyType::SezWithPayment | SupplyType::SezWithoutPayment)
+        matches!(
+            self,
+            SupplyType::SezWithPayment | SupplyType::SezWithoutPayment
+        )
     }
 
     /// Supplies under bond or LUT, where no tax is paid (`04` A-04, D-44).
     pub fn is_without_payment(self) -> bool {
-        matches!(self, SupplyType::SezWithoutPayment | SupplyType::ExportWithoutPayment)
+        matches!(
+            self,
+            SupplyType::SezWithoutPayment | SupplyType::ExportWithoutPayment
+        )
     }
 }
 

@@ -16,3 +16,4 @@ pub mod json;
 pub mod masters;
 pub mod register;
 pub mod rules;
+pub mod validate;

@@ -58,7 +58,9 @@ impl TaxpayerType {
     }
 
     pub fn from_code(code: &str) -> Option<TaxpayerType> {
-        TaxpayerType::ALL.into_iter().find(|t| t.code().eq_ignore_ascii_case(code))
+        TaxpayerType::ALL
+            .into_iter()
+            .find(|t| t.code().eq_ignore_ascii_case(code))
     }
 }
 
@@ -82,9 +84,14 @@ impl RegistrationStatus {
     }
 
     pub fn from_code(code: &str) -> Option<RegistrationStatus> {
-        [RegistrationStatus::Act, RegistrationStatus::Pro, RegistrationStatus::Cnl, RegistrationStatus::Ina]
-            .into_iter()
-            .find(|s| s.code().eq_ignore_ascii_case(code))
+        [
+            RegistrationStatus::Act,
+            RegistrationStatus::Pro,
+            RegistrationStatus::Cnl,
+            RegistrationStatus::Ina,
+        ]
+        .into_iter()
+        .find(|s| s.code().eq_ignore_ascii_case(code))
     }
 }
 
@@ -146,7 +153,8 @@ impl MemoryRegister {
     }
 
     pub fn insert(&mut self, taxpayer: Taxpayer) {
-        self.taxpayers.insert(taxpayer.gstin.to_ascii_uppercase(), taxpayer);
+        self.taxpayers
+            .insert(taxpayer.gstin.to_ascii_uppercase(), taxpayer);
     }
 
     pub fn with(mut self, taxpayer: Taxpayer) -> MemoryRegister {

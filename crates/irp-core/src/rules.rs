@@ -87,8 +87,14 @@ impl Default for Rules {
             reporting_window_days: 30,
             reporting_counting: Counting::Inclusive,
             reporting_schedule: vec![
-                ReportingThreshold { from: date(2023, 11, 1), aato_min_inr: 1_000_000_000 },
-                ReportingThreshold { from: date(2025, 4, 1), aato_min_inr: 100_000_000 },
+                ReportingThreshold {
+                    from: date(2023, 11, 1),
+                    aato_min_inr: 1_000_000_000,
+                },
+                ReportingThreshold {
+                    from: date(2025, 4, 1),
+                    aato_min_inr: 100_000_000,
+                },
             ],
             gst_rates: crate::masters::gst_rates().to_vec(),
             hsn_min_digits_high: 6,

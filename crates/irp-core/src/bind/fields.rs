@@ -25,20 +25,38 @@ pub(crate) struct TextSpec {
 
 impl TextSpec {
     pub(crate) const fn free(min: usize, max: usize) -> TextSpec {
-        TextSpec { min, max, pattern: None, upper: false, code: None }
+        TextSpec {
+            min,
+            max,
+            pattern: None,
+            upper: false,
+            code: None,
+        }
     }
 
     pub(crate) const fn pattern(min: usize, max: usize, pattern: &'static Pattern) -> TextSpec {
-        TextSpec { min, max, pattern: Some(pattern), upper: false, code: None }
+        TextSpec {
+            min,
+            max,
+            pattern: Some(pattern),
+            upper: false,
+            code: None,
+        }
     }
 
     /// Codes are compared case-insensitively and stored upper-cased (`03` §1 rule 8).
     pub(crate) const fn upper(self) -> TextSpec {
-        TextSpec { upper: true, ..self }
+        TextSpec {
+            upper: true,
+            ..self
+        }
     }
 
     pub(crate) const fn code(self, code: &'static str) -> TextSpec {
-        TextSpec { code: Some(code), ..self }
+        TextSpec {
+            code: Some(code),
+            ..self
+        }
     }
 }
 
@@ -56,22 +74,43 @@ pub(crate) struct NumSpec {
 
 impl NumSpec {
     pub(crate) const fn decimal(min: Decimal, max: Decimal, decimals: u32) -> NumSpec {
-        NumSpec { min, max, decimals, integer: false, above_max_code: None }
+        NumSpec {
+            min,
+            max,
+            decimals,
+            integer: false,
+            above_max_code: None,
+        }
     }
 
     pub(crate) const fn integer(min: i64, max: i64) -> NumSpec {
-        NumSpec { min: dec(min, 0), max: dec(max, 0), decimals: 0, integer: true, above_max_code: None }
+        NumSpec {
+            min: dec(min, 0),
+            max: dec(max, 0),
+            decimals: 0,
+            integer: true,
+            above_max_code: None,
+        }
     }
 
     pub(crate) const fn above_max_code(self, code: &'static str) -> NumSpec {
-        NumSpec { above_max_code: Some(code), ..self }
+        NumSpec {
+            above_max_code: Some(code),
+            ..self
+        }
     }
 }
 
 /// `num × 10^-scale` as a constant.
 pub(crate) const fn dec(num: i64, scale: u32) -> Decimal {
     let magnitude = num.unsigned_abs();
-    Decimal::from_parts(magnitude as u32, (magnitude >> 32) as u32, 0, num < 0, scale)
+    Decimal::from_parts(
+        magnitude as u32,
+        (magnitude >> 32) as u32,
+        0,
+        num < 0,
+        scale,
+    )
 }
 
 /// The accepted year range of a date field and its specific code, if any.
@@ -82,13 +121,16 @@ pub(crate) struct DateSpec {
 }
 
 /// Item amounts: 0 to 999,999,999,999.99 (`03` §9).
-pub(crate) const ITEM_AMOUNT: NumSpec = NumSpec::decimal(Decimal::ZERO, dec(99_999_999_999_999, 2), 2);
+pub(crate) const ITEM_AMOUNT: NumSpec =
+    NumSpec::decimal(Decimal::ZERO, dec(99_999_999_999_999, 2), 2);
 /// Invoice totals and payment amounts: 0 to 99,999,999,999,999.99 (`03` §10–11).
-pub(crate) const TOTAL_AMOUNT: NumSpec = NumSpec::decimal(Decimal::ZERO, dec(9_999_999_999_999_999, 2), 2);
+pub(crate) const TOTAL_AMOUNT: NumSpec =
+    NumSpec::decimal(Decimal::ZERO, dec(9_999_999_999_999_999, 2), 2);
 /// Quantities: 0 to 9,999,999,999.999.
 pub(crate) const QUANTITY: NumSpec = NumSpec::decimal(Decimal::ZERO, dec(9_999_999_999_999, 3), 3);
 /// Unit prices: 0 to 999,999,999,999.999.
-pub(crate) const UNIT_PRICE: NumSpec = NumSpec::decimal(Decimal::ZERO, dec(999_999_999_999_999, 3), 3);
+pub(crate) const UNIT_PRICE: NumSpec =
+    NumSpec::decimal(Decimal::ZERO, dec(999_999_999_999_999, 3), 3);
 /// Rates in percent: 0 to 999.999.
 pub(crate) const RATE: NumSpec = NumSpec::decimal(Decimal::ZERO, dec(999_999, 3), 3);
 /// `ValDtls.RndOffAmt`, the only field that may be negative.
@@ -107,8 +149,15 @@ impl<'r> Binder<'r> {
     }
 
     /// Binds a string field. A JSON number is accepted as its literal text (`03` §1 rule 7).
-    pub(crate) fn text(&mut self, object: Object<'_, '_>, name: &'static str, spec: &TextSpec) -> Field<String> {
-        let Some(raw) = self.raw(object, name) else { return Field::Absent };
+    pub(crate) fn text(
+        &mut self,
+        object: Object<'_, '_>,
+        name: &'static str,
+        spec: &TextSpec,
+    ) -> Field<String> {
+        let Some(raw) = self.raw(object, name) else {
+            return Field::Absent;
+        };
         let text: &str = match raw {
             Value::String(text) => text.trim(),
             Value::Number(text) => text,
@@ -117,8 +166,16 @@ impl<'r> Binder<'r> {
                 return Field::Invalid;
             }
         };
-        let text = if spec.upper { text.to_ascii_uppercase() } else { text.to_owned() };
-        if self.check_text(name, &text, spec) { Field::Valid(text) } else { Field::Invalid }
+        let text = if spec.upper {
+            text.to_ascii_uppercase()
+        } else {
+            text.to_owned()
+        };
+        if self.check_text(name, &text, spec) {
+            Field::Valid(text)
+        } else {
+            Field::Invalid
+        }
     }
 
     /// Applies length and pattern to an already extracted value.
@@ -134,7 +191,10 @@ impl<'r> Binder<'r> {
         }
         let pattern = spec.pattern.unwrap_or(&FREE_TEXT);
         if !(pattern.test)(text) {
-            let template = format!("The field {{path}} must match the regular expression '{}'.", pattern.regex);
+            let template = format!(
+                "The field {{path}} must match the regular expression '{}'.",
+                pattern.regex
+            );
             self.text_error(name, spec, text, &template);
             return false;
         }
@@ -149,13 +209,18 @@ impl<'r> Binder<'r> {
         options: &[(&'static str, T)],
         code: Option<&'static str>,
     ) -> Field<T> {
-        let Some(raw) = self.raw(object, name) else { return Field::Absent };
+        let Some(raw) = self.raw(object, name) else {
+            return Field::Absent;
+        };
         let text = match raw {
             Value::String(text) => text.trim(),
             Value::Number(text) => text,
             _ => "",
         };
-        if let Some((_, value)) = options.iter().find(|(option, _)| option.eq_ignore_ascii_case(text)) {
+        if let Some((_, value)) = options
+            .iter()
+            .find(|(option, _)| option.eq_ignore_ascii_case(text))
+        {
             return Field::Valid(*value);
         }
         match code {
@@ -170,13 +235,25 @@ impl<'r> Binder<'r> {
     }
 
     /// Binds a `Y`/`N` field.
-    pub(crate) fn flag(&mut self, object: Object<'_, '_>, name: &'static str, code: Option<&'static str>) -> Field<bool> {
+    pub(crate) fn flag(
+        &mut self,
+        object: Object<'_, '_>,
+        name: &'static str,
+        code: Option<&'static str>,
+    ) -> Field<bool> {
         self.choice(object, name, &[("Y", true), ("N", false)], code)
     }
 
     /// Binds a numeric field (`03` §1 rules 6, 10, 11).
-    pub(crate) fn number(&mut self, object: Object<'_, '_>, name: &'static str, spec: &NumSpec) -> Field<Number> {
-        let Some(raw) = self.raw(object, name) else { return Field::Absent };
+    pub(crate) fn number(
+        &mut self,
+        object: Object<'_, '_>,
+        name: &'static str,
+        spec: &NumSpec,
+    ) -> Field<Number> {
+        let Some(raw) = self.raw(object, name) else {
+            return Field::Absent;
+        };
         let text: Cow<'_, str> = match raw {
             Value::Number(text) => Cow::Borrowed(*text),
             Value::String(text) => match json_text_of_numeric_string(text.trim()) {
@@ -217,13 +294,23 @@ impl<'r> Binder<'r> {
     }
 
     fn range_error(&mut self, name: &str, spec: &NumSpec) {
-        let template = format!("The field {{path}} must be between {} and {}.", spec.min, spec.max);
+        let template = format!(
+            "The field {{path}} must be between {} and {}.",
+            spec.min, spec.max
+        );
         self.template_error(Some(name), &template);
     }
 
     /// Binds a `dd/mm/yyyy` date (`03` §1 rule 13).
-    pub(crate) fn date(&mut self, object: Object<'_, '_>, name: &'static str, spec: &DateSpec) -> Field<NaiveDate> {
-        let Some(raw) = self.raw(object, name) else { return Field::Absent };
+    pub(crate) fn date(
+        &mut self,
+        object: Object<'_, '_>,
+        name: &'static str,
+        spec: &DateSpec,
+    ) -> Field<NaiveDate> {
+        let Some(raw) = self.raw(object, name) else {
+            return Field::Absent;
+        };
         let parsed = match raw {
             Value::String(text) => parse_date(text.trim(), spec.years),
             _ => None,
@@ -247,7 +334,10 @@ pub fn parse_date(text: &str, years: (i32, i32)) -> Option<NaiveDate> {
     let shape_ok = bytes.len() == 10
         && bytes[2] == b'/'
         && bytes[5] == b'/'
-        && bytes.iter().enumerate().all(|(i, b)| i == 2 || i == 5 || b.is_ascii_digit());
+        && bytes
+            .iter()
+            .enumerate()
+            .all(|(i, b)| i == 2 || i == 5 || b.is_ascii_digit());
     if !shape_ok {
         return None;
     }
@@ -290,7 +380,11 @@ fn json_text_of_numeric_string(text: &str) -> Option<Cow<'_, str>> {
     if negative {
         json.push('-');
     }
-    json.push_str(if trimmed_integer.is_empty() { "0" } else { trimmed_integer });
+    json.push_str(if trimmed_integer.is_empty() {
+        "0"
+    } else {
+        trimmed_integer
+    });
     if let Some(fraction) = fraction.filter(|f| !f.is_empty()) {
         json.push('.');
         json.push_str(fraction);
@@ -328,11 +422,17 @@ mod tests {
 
     #[test]
     fn dates_must_be_real_and_within_the_years() {
-        assert_eq!(parse_date("29/02/2024", (2010, 2099)), NaiveDate::from_ymd_opt(2024, 2, 29));
+        assert_eq!(
+            parse_date("29/02/2024", (2010, 2099)),
+            NaiveDate::from_ymd_opt(2024, 2, 29)
+        );
         assert_eq!(parse_date("31/02/2024", (2010, 2099)), None);
         assert_eq!(parse_date("1/2/2024", (2010, 2099)), None);
         assert_eq!(parse_date("01/01/2009", (2010, 2099)), None);
-        assert_eq!(parse_date("01/01/2035", (2010, 2099)), NaiveDate::from_ymd_opt(2035, 1, 1));
+        assert_eq!(
+            parse_date("01/01/2035", (2010, 2099)),
+            NaiveDate::from_ymd_opt(2035, 1, 1)
+        );
         assert_eq!(parse_date("2024-01-01", (2010, 2099)), None);
     }
 }

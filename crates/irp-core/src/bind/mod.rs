@@ -37,7 +37,10 @@ pub fn parse_invoice(
             if input.iter().all(u8::is_ascii_whitespace) {
                 return Err(vec![ErrorDetail::coded("2255", "", &[])]);
             }
-            let message = format!("Invalid JSON: {} at line {}, column {}.", error.message, error.line, error.column);
+            let message = format!(
+                "Invalid JSON: {} at line {}, column {}.",
+                error.message, error.line, error.column
+            );
             return Err(vec![ErrorDetail::with_message("2140", "", message)]);
         }
     };
@@ -47,7 +50,11 @@ pub fn parse_invoice(
         Value::Object(_) => return Err(vec![ErrorDetail::coded("2255", "", &[])]),
         _ => {
             // The whole request is a JSON value of the wrong type; `$` names the root.
-            return Err(vec![ErrorDetail::with_message("2140", "$", "The field $ has an invalid value.".to_owned())]);
+            return Err(vec![ErrorDetail::with_message(
+                "2140",
+                "$",
+                "The field $ has an invalid value.".to_owned(),
+            )]);
         }
     };
     let mut binder = Binder::new(rules);
@@ -63,7 +70,11 @@ pub(crate) struct Object<'v, 'a>(&'v [(Cow<'a, str>, Value<'a>)]);
 impl<'v, 'a> Object<'v, 'a> {
     /// The member whose name equals `name` ignoring ASCII case; the last one wins (`03` §1).
     fn get(self, name: &str) -> Option<&'v Value<'a>> {
-        self.0.iter().rev().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value)
+        self.0
+            .iter()
+            .rev()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value)
     }
 }
 
@@ -108,11 +119,19 @@ pub(crate) struct Binder<'r> {
 
 impl<'r> Binder<'r> {
     fn new(rules: &'r Rules) -> Binder<'r> {
-        Binder { rules, errors: Vec::new(), path: Vec::new() }
+        Binder {
+            rules,
+            errors: Vec::new(),
+            path: Vec::new(),
+        }
     }
 
     fn finish(self, invoice: Invoice) -> Result<Invoice, Vec<ErrorDetail>> {
-        if self.errors.is_empty() { Ok(invoice) } else { Err(self.errors) }
+        if self.errors.is_empty() {
+            Ok(invoice)
+        } else {
+            Err(self.errors)
+        }
     }
 
     pub(crate) fn rules(&self) -> &'r Rules {
@@ -181,7 +200,9 @@ impl<'r> Binder<'r> {
     fn raw<'v, 'a>(&self, object: Object<'v, 'a>, name: &str) -> Option<&'v Value<'a>> {
         match object.get(name)? {
             Value::Null => None,
-            Value::String(text) if self.rules.empty_string_as_absent && text.trim().is_empty() => None,
+            Value::String(text) if self.rules.empty_string_as_absent && text.trim().is_empty() => {
+                None
+            }
             value => Some(value),
         }
     }

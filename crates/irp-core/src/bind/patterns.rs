@@ -27,33 +27,57 @@ fn is_upper_alnum(b: u8) -> bool {
 
 fn gstin_shape(text: &str) -> bool {
     let bytes = text.as_bytes();
-    bytes.len() == 15 && bytes[..2].iter().all(u8::is_ascii_digit) && bytes[2..].iter().all(|&b| is_upper_alnum(b))
+    bytes.len() == 15
+        && bytes[..2].iter().all(u8::is_ascii_digit)
+        && bytes[2..].iter().all(|&b| is_upper_alnum(b))
 }
 
 fn not_all_zeros(text: &str) -> bool {
     !text.bytes().all(|b| b == b'0')
 }
 
-pub static FREE_TEXT: Pattern = Pattern { regex: "^([^\\\"])*$", test: |s| !s.contains(['"', '\\']) };
+pub static FREE_TEXT: Pattern = Pattern {
+    regex: "^([^\\\"])*$",
+    test: |s| !s.contains(['"', '\\']),
+};
 
-pub static TAX_SCH: Pattern = Pattern { regex: "^(GST)$", test: |s| s == "GST" };
+pub static TAX_SCH: Pattern = Pattern {
+    regex: "^(GST)$",
+    test: |s| s == "GST",
+};
 
 pub static SUP_TYP: Pattern = Pattern {
     regex: "(?i)^((B2B)|(SEZWP)|(SEZWOP)|(EXPWP)|(EXPWOP)|(DEXP))$",
-    test: |s| ["B2B", "SEZWP", "SEZWOP", "EXPWP", "EXPWOP", "DEXP"].iter().any(|c| c.eq_ignore_ascii_case(s)),
+    test: |s| {
+        ["B2B", "SEZWP", "SEZWOP", "EXPWP", "EXPWOP", "DEXP"]
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(s))
+    },
 };
 
 pub static DOC_TYP: Pattern = Pattern {
     regex: "(?i)^((INV)|(CRN)|(DBN))$",
-    test: |s| ["INV", "CRN", "DBN"].iter().any(|c| c.eq_ignore_ascii_case(s)),
+    test: |s| {
+        ["INV", "CRN", "DBN"]
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(s))
+    },
 };
 
-pub static YES_NO: Pattern = Pattern { regex: "^([Y|N]{1})$", test: |s| s == "Y" || s == "N" };
+pub static YES_NO: Pattern = Pattern {
+    regex: "^([Y|N]{1})$",
+    test: |s| s == "Y" || s == "N",
+};
 
-pub static GSTIN: Pattern = Pattern { regex: "^([0-9]{2}[0-9A-Z]{13})$", test: gstin_shape };
+pub static GSTIN: Pattern = Pattern {
+    regex: "^([0-9]{2}[0-9A-Z]{13})$",
+    test: gstin_shape,
+};
 
-pub static GSTIN_OR_URP: Pattern =
-    Pattern { regex: "^(([0-9]{2}[0-9A-Z]{13})|URP)$", test: |s| s == "URP" || gstin_shape(s) };
+pub static GSTIN_OR_URP: Pattern = Pattern {
+    regex: "^(([0-9]{2}[0-9A-Z]{13})|URP)$",
+    test: |s| s == "URP" || gstin_shape(s),
+};
 
 pub static DOC_NO: Pattern = Pattern {
     regex: "^([a-zA-Z1-9]{1}[a-zA-Z0-9\\/-]{0,15})$",
@@ -61,7 +85,9 @@ pub static DOC_NO: Pattern = Pattern {
         let bytes = s.as_bytes();
         len_between(s, 1, 16)
             && (bytes[0].is_ascii_alphabetic() || (b'1'..=b'9').contains(&bytes[0]))
-            && all(&s[1..], |b| b.is_ascii_alphanumeric() || b == b'/' || b == b'-')
+            && all(&s[1..], |b| {
+                b.is_ascii_alphanumeric() || b == b'/' || b == b'-'
+            })
     },
 };
 
@@ -75,8 +101,10 @@ pub static STATE_CODE: Pattern = Pattern {
     test: |s| len_between(s, 1, 2) && all(s, |b| b.is_ascii_digit()) && not_all_zeros(s),
 };
 
-pub static PHONE: Pattern =
-    Pattern { regex: "^([0-9]{6,12})$", test: |s| len_between(s, 6, 12) && all(s, |b| b.is_ascii_digit()) };
+pub static PHONE: Pattern = Pattern {
+    regex: "^([0-9]{6,12})$",
+    test: |s| len_between(s, 6, 12) && all(s, |b| b.is_ascii_digit()),
+};
 
 pub static EMAIL: Pattern = Pattern {
     regex: "^[a-zA-Z0-9+_.-]+@[a-zA-Z0-9.-]+$",
@@ -91,8 +119,10 @@ pub static EMAIL: Pattern = Pattern {
     },
 };
 
-pub static SL_NO: Pattern =
-    Pattern { regex: "^([0-9]{1,6})$", test: |s| len_between(s, 1, 6) && all(s, |b| b.is_ascii_digit()) };
+pub static SL_NO: Pattern = Pattern {
+    regex: "^([0-9]{1,6})$",
+    test: |s| len_between(s, 1, 6) && all(s, |b| b.is_ascii_digit()),
+};
 
 pub static HSN: Pattern = Pattern {
     regex: "^(?!0+$)([0-9]{4}|[0-9]{6}|[0-9]{8})$",
@@ -119,15 +149,21 @@ pub static FOR_CUR: Pattern = Pattern {
     test: |s| len_between(s, 3, 16) && all(s, |b| b.is_ascii_alphabetic() || b == b'|'),
 };
 
-pub static CNT_CODE: Pattern =
-    Pattern { regex: "^([A-Z]{2})$", test: |s| s.len() == 2 && all(s, |b| b.is_ascii_uppercase()) };
+pub static CNT_CODE: Pattern = Pattern {
+    regex: "^([A-Z]{2})$",
+    test: |s| s.len() == 2 && all(s, |b| b.is_ascii_uppercase()),
+};
 
-pub static TRANS_MODE: Pattern =
-    Pattern { regex: "^([1-4]{1})?$", test: |s| s.is_empty() || (s.len() == 1 && (b'1'..=b'4').contains(&s.as_bytes()[0])) };
+pub static TRANS_MODE: Pattern = Pattern {
+    regex: "^([1-4]{1})?$",
+    test: |s| s.is_empty() || (s.len() == 1 && (b'1'..=b'4').contains(&s.as_bytes()[0])),
+};
 
 pub static TRANS_DOC_NO: Pattern = Pattern {
     regex: "^([a-zA-Z0-9\\/-]{1,15})$",
-    test: |s| len_between(s, 1, 15) && all(s, |b| b.is_ascii_alphanumeric() || b == b'/' || b == b'-'),
+    test: |s| {
+        len_between(s, 1, 15) && all(s, |b| b.is_ascii_alphanumeric() || b == b'/' || b == b'-')
+    },
 };
 
 pub static VEH_NO: Pattern = Pattern {
@@ -135,7 +171,10 @@ pub static VEH_NO: Pattern = Pattern {
     test: |s| len_between(s, 4, 20) && all(s, |b| b.is_ascii_alphanumeric() || b == b'|'),
 };
 
-pub static VEH_TYPE: Pattern = Pattern { regex: "^([R|O]{1})$", test: |s| s == "R" || s == "O" };
+pub static VEH_TYPE: Pattern = Pattern {
+    regex: "^([R|O]{1})$",
+    test: |s| s == "R" || s == "O",
+};
 
 #[cfg(test)]
 mod tests {
@@ -158,6 +197,10 @@ mod tests {
         assert!(!(HSN.test)("0000") && !(HSN.test)("10011") && !(HSN.test)("12A4"));
         assert!((EMAIL.test)("abc@gmail.com") && !(EMAIL.test)("abc@") && !(EMAIL.test)("a b@c.d"));
         assert!((TRANS_MODE.test)("4") && !(TRANS_MODE.test)("5"));
-        assert!((FREE_TEXT.test)("5th block, kuvempu layout") && !(FREE_TEXT.test)("a\"b") && !(FREE_TEXT.test)("a\\b"));
+        assert!(
+            (FREE_TEXT.test)("5th block, kuvempu layout")
+                && !(FREE_TEXT.test)("a\"b")
+                && !(FREE_TEXT.test)("a\\b")
+        );
     }
 }

@@ -4,11 +4,13 @@
 //! filled with a default that is never observed, because any error makes binding fail.
 
 use crate::bind::fields::{
-    DateSpec, ITEM_AMOUNT, NumSpec, PIN, QUANTITY, RATE, ROUND_OFF, TOTAL_AMOUNT, TextSpec, UNIT_PRICE,
+    DateSpec, ITEM_AMOUNT, NumSpec, PIN, QUANTITY, RATE, ROUND_OFF, TOTAL_AMOUNT, TextSpec,
+    UNIT_PRICE,
 };
 use crate::bind::patterns as p;
 use crate::bind::{Binder, Field, Object};
 use crate::invoice::*;
+use crate::json::Value;
 use crate::masters;
 use crate::register::TaxpayerRegister;
 use crate::rules::MAX_ITEMS_CEILING;
@@ -26,7 +28,12 @@ const REF_20: TextSpec = TextSpec::free(1, 20);
 const PAY_100: TextSpec = TextSpec::free(1, 100);
 
 impl<'r> Binder<'r> {
-    fn required<T: Default>(&mut self, field: Field<T>, name: &'static str, code: Option<&'static str>) -> T {
+    fn required<T: Default>(
+        &mut self,
+        field: Field<T>,
+        name: &'static str,
+        code: Option<&'static str>,
+    ) -> T {
         match field {
             Field::Valid(value) => value,
             Field::Absent => {
@@ -38,35 +45,67 @@ impl<'r> Binder<'r> {
     }
 
     fn document_date(&self) -> DateSpec {
-        DateSpec { years: self.rules().date_year_range, code: None }
+        DateSpec {
+            years: self.rules().date_year_range,
+            code: None,
+        }
     }
 
-    fn date_field(&mut self, object: Object<'_, '_>, name: &'static str) -> Option<chrono::NaiveDate> {
+    fn date_field(
+        &mut self,
+        object: Object<'_, '_>,
+        name: &'static str,
+    ) -> Option<chrono::NaiveDate> {
         let spec = self.document_date();
         self.date(object, name, &spec).ok()
     }
 
-    fn optional_text(&mut self, object: Object<'_, '_>, name: &'static str, spec: &TextSpec) -> Option<String> {
+    fn optional_text(
+        &mut self,
+        object: Object<'_, '_>,
+        name: &'static str,
+        spec: &TextSpec,
+    ) -> Option<String> {
         self.text(object, name, spec).ok()
     }
 
-    fn required_text(&mut self, object: Object<'_, '_>, name: &'static str, spec: &TextSpec) -> String {
+    fn required_text(
+        &mut self,
+        object: Object<'_, '_>,
+        name: &'static str,
+        spec: &TextSpec,
+    ) -> String {
         let field = self.text(object, name, spec);
         self.required(field, name, None)
     }
 
-    fn optional_number(&mut self, object: Object<'_, '_>, name: &'static str, spec: &NumSpec) -> Option<Number> {
+    fn optional_number(
+        &mut self,
+        object: Object<'_, '_>,
+        name: &'static str,
+        spec: &NumSpec,
+    ) -> Option<Number> {
         self.number(object, name, spec).ok()
     }
 
-    fn required_number(&mut self, object: Object<'_, '_>, name: &'static str, spec: &NumSpec) -> Number {
+    fn required_number(
+        &mut self,
+        object: Object<'_, '_>,
+        name: &'static str,
+        spec: &NumSpec,
+    ) -> Number {
         let field = self.number(object, name, spec);
         self.required(field, name, None)
     }
 
     /// A state code field: pattern, and the state master when `master_code` is given
     /// (`04` V-11–V-13). `2200` carries the value sent.
-    fn state_code(&mut self, object: Object<'_, '_>, name: &'static str, master_code: Option<&'static str>) -> Field<StateCode> {
+    fn state_code(
+        &mut self,
+        object: Object<'_, '_>,
+        name: &'static str,
+        master_code: Option<&'static str>,
+    ) -> Field<StateCode> {
         let spec = match master_code {
             Some(code) => STATE.code(code),
             None => STATE,
@@ -77,22 +116,31 @@ impl<'r> Binder<'r> {
             Field::Invalid => return Field::Invalid,
         };
         let number: u8 = text.parse().unwrap_or(0);
-        if let Some(code) = master_code {
-            if !masters::is_state_master_code(number) {
-                self.coded_error(Some(name), code, &[&text]);
-                return Field::Invalid;
-            }
+        if let Some(code) = master_code
+            && !masters::is_state_master_code(number)
+        {
+            self.coded_error(Some(name), code, &[&text]);
+            return Field::Invalid;
         }
         Field::Valid(StateCode { number, text })
     }
 
-    fn gstin(&mut self, object: Object<'_, '_>, name: &'static str, spec: &TextSpec) -> Field<Gstin> {
+    fn gstin(
+        &mut self,
+        object: Object<'_, '_>,
+        name: &'static str,
+        spec: &TextSpec,
+    ) -> Field<Gstin> {
         self.text(object, name, spec).map(Gstin)
     }
 
     fn party_gstin(&mut self, object: Object<'_, '_>, name: &'static str) -> Field<PartyGstin> {
         self.text(object, name, &PARTY_GSTIN).map(|text| {
-            if text == "URP" { PartyGstin::Unregistered } else { PartyGstin::Registered(Gstin(text)) }
+            if text == "URP" {
+                PartyGstin::Unregistered
+            } else {
+                PartyGstin::Registered(Gstin(text))
+            }
         })
     }
 }
@@ -119,8 +167,10 @@ pub(crate) fn invoice(b: &mut Binder<'_>, root: Object<'_, '_>) -> Invoice {
     let buyer_dtls = b.required(buyer_dtls, "BuyerDtls", None);
     let disp_dtls = b.object(root, "DispDtls", disp_dtls).ok();
     let ship_dtls = b.object(root, "ShipDtls", ship_dtls).ok();
+    let sent_empty =
+        matches!(b.raw(root, "ItemList"), Some(Value::Array(items)) if items.is_empty());
     let item_list = match b.array(root, "ItemList", MAX_ITEMS_CEILING, item) {
-        Field::Valid(Ok(items)) if !items.is_empty() => items,
+        Field::Valid(Ok(items)) if !sent_empty => items,
         Field::Valid(Ok(_)) | Field::Absent => {
             b.coded_error(Some("ItemList"), "2228", &[]);
             Vec::new()
@@ -135,7 +185,10 @@ pub(crate) fn invoice(b: &mut Binder<'_>, root: Object<'_, '_>) -> Invoice {
     let val_dtls = b.required(val_dtls, "ValDtls", None);
     let pay_dtls = b.object(root, "PayDtls", pay_dtls).ok();
     let ref_dtls = b.object(root, "RefDtls", ref_dtls).ok();
-    let addl_doc_dtls = b.array(root, "AddlDocDtls", usize::MAX, addl_doc_dtls).ok().and_then(Result::ok);
+    let addl_doc_dtls = b
+        .array(root, "AddlDocDtls", usize::MAX, addl_doc_dtls)
+        .ok()
+        .and_then(Result::ok);
     let exp_dtls = b.object(root, "ExpDtls", exp_dtls).ok();
     let ewb_dtls = b.object(root, "EwbDtls", ewb_dtls).ok();
     Invoice {
@@ -158,27 +211,44 @@ pub(crate) fn invoice(b: &mut Binder<'_>, root: Object<'_, '_>) -> Invoice {
 
 /// Schema checks that depend on the register: the per-GSTIN item limit (V-15) and the optional
 /// ship-to GSTIN check character (D-60).
-pub(crate) fn checks_needing_register(b: &mut Binder<'_>, invoice: &Invoice, register: &dyn TaxpayerRegister) {
+pub(crate) fn checks_needing_register(
+    b: &mut Binder<'_>,
+    invoice: &Invoice,
+    register: &dyn TaxpayerRegister,
+) {
     let seller = register.taxpayer(invoice.seller_dtls.gstin.as_str());
     let limit = seller
         .and_then(|taxpayer| taxpayer.max_items)
-        .map_or(b.rules().max_items, |own| (own as usize).min(MAX_ITEMS_CEILING));
+        .map_or(b.rules().max_items, |own| {
+            (own as usize).min(MAX_ITEMS_CEILING)
+        });
     if invoice.item_list.len() > limit {
         b.coded_error(Some("ItemList"), "2173", &[]);
     }
     if b.rules().strict_gstin_checksum {
-        let ship_gstin = invoice.ship_dtls.as_ref().and_then(|ship| ship.gstin.as_ref()).and_then(PartyGstin::registered);
-        if let Some(gstin) = ship_gstin {
-            if !crate::gstin::check_character_is_valid(gstin.as_str()) && register.taxpayer(gstin.as_str()).is_none() {
-                b.template_error(Some("ShipDtls.Gstin"), "The field {path} has an invalid value.");
-            }
+        let ship_gstin = invoice
+            .ship_dtls
+            .as_ref()
+            .and_then(|ship| ship.gstin.as_ref())
+            .and_then(PartyGstin::registered);
+        if let Some(gstin) = ship_gstin
+            && !crate::gstin::check_character_is_valid(gstin.as_str())
+            && register.taxpayer(gstin.as_str()).is_none()
+        {
+            b.template_error(
+                Some("ShipDtls.Gstin"),
+                "The field {path} has an invalid value.",
+            );
         }
     }
 }
 
 fn tran_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> TranDtls {
-    let tax_sch = b.choice(o, "TaxSch", &[("GST", ())], None).map(|()| "GST".to_owned());
-    let supply_types: Vec<(&str, SupplyType)> = SupplyType::ALL.iter().map(|t| (t.code(), *t)).collect();
+    let tax_sch = b
+        .choice(o, "TaxSch", &[("GST", ())], None)
+        .map(|()| "GST".to_owned());
+    let supply_types: Vec<(&str, SupplyType)> =
+        SupplyType::ALL.iter().map(|t| (t.code(), *t)).collect();
     let sup_typ = b.choice(o, "SupTyp", &supply_types, None);
     TranDtls {
         tax_sch: b.required(tax_sch, "TaxSch", None),
@@ -194,11 +264,22 @@ fn doc_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> DocDtls {
     let typ = b.choice(o, "Typ", &doc_types, Some("2161"));
     let typ = b.required(typ, "Typ", None);
     let no_spec = TextSpec::pattern(1, 16, &p::DOC_NO);
-    let no_spec = if b.rules().uppercase_docno { no_spec.upper() } else { no_spec };
+    let no_spec = if b.rules().uppercase_docno {
+        no_spec.upper()
+    } else {
+        no_spec
+    };
     let no = b.required_text(o, "No", &no_spec);
-    let date_spec = DateSpec { years: b.rules().date_year_range, code: Some("2144") };
+    let date_spec = DateSpec {
+        years: b.rules().date_year_range,
+        code: Some("2144"),
+    };
     let dt = b.date(o, "Dt", &date_spec);
-    DocDtls { typ, no, dt: b.required(dt, "Dt", None) }
+    DocDtls {
+        typ,
+        no,
+        dt: b.required(dt, "Dt", None),
+    }
 }
 
 fn seller_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> SellerDtls {
@@ -267,7 +348,14 @@ fn disp_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> DispDtls {
     let loc = b.required_text(o, "Loc", &LOC);
     let pin = b.required_number(o, "Pin", &PIN);
     let stcd = b.state_code(o, "Stcd", Some("2200"));
-    DispDtls { nm, addr1, addr2, loc, pin, stcd: b.required(stcd, "Stcd", None) }
+    DispDtls {
+        nm,
+        addr1,
+        addr2,
+        loc,
+        pin,
+        stcd: b.required(stcd, "Stcd", None),
+    }
 }
 
 fn ship_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> ShipDtls {
@@ -279,7 +367,16 @@ fn ship_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> ShipDtls {
     let loc = b.required_text(o, "Loc", &LOC);
     let pin = b.required_number(o, "Pin", &PIN);
     let stcd = b.state_code(o, "Stcd", Some("2200"));
-    ShipDtls { gstin, lgl_nm, trd_nm, addr1, addr2, loc, pin, stcd: b.required(stcd, "Stcd", None) }
+    ShipDtls {
+        gstin,
+        lgl_nm,
+        trd_nm,
+        addr1,
+        addr2,
+        loc,
+        pin,
+        stcd: b.required(stcd, "Stcd", None),
+    }
 }
 
 fn item(b: &mut Binder<'_>, o: Object<'_, '_>) -> Item {
@@ -310,10 +407,17 @@ fn item(b: &mut Binder<'_>, o: Object<'_, '_>) -> Item {
     let oth_chrg = b.optional_number(o, "OthChrg", &ITEM_AMOUNT);
     let tot_item_val = b.required_number(o, "TotItemVal", &ITEM_AMOUNT);
     let ord_line_ref = b.optional_text(o, "OrdLineRef", &TextSpec::free(1, 50));
-    let org_cntry = b.optional_text(o, "OrgCntry", &TextSpec::pattern(2, 2, &p::ORG_CNTRY).upper());
+    let org_cntry = b.optional_text(
+        o,
+        "OrgCntry",
+        &TextSpec::pattern(2, 2, &p::ORG_CNTRY).upper(),
+    );
     let prd_sl_no = b.optional_text(o, "PrdSlNo", &REF_20);
     let bch_dtls = b.object(o, "BchDtls", bch_dtls).ok();
-    let attrib_dtls = b.array(o, "AttribDtls", usize::MAX, attrib_dtls).ok().and_then(Result::ok);
+    let attrib_dtls = b
+        .array(o, "AttribDtls", usize::MAX, attrib_dtls)
+        .ok()
+        .and_then(Result::ok);
     Item {
         sl_no,
         is_servc,
@@ -349,15 +453,25 @@ fn item(b: &mut Binder<'_>, o: Object<'_, '_>) -> Item {
 }
 
 /// Batch dates accept years 1980–2099 whatever the document-date range (`03` §1 rule 13).
-const BATCH_DATE: DateSpec = DateSpec { years: (1980, 2099), code: None };
+const BATCH_DATE: DateSpec = DateSpec {
+    years: (1980, 2099),
+    code: None,
+};
 
 fn bch_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> BchDtls {
     let nm = b.required_text(o, "Nm", &TextSpec::free(3, 20));
-    BchDtls { nm, exp_dt: b.date(o, "ExpDt", &BATCH_DATE).ok(), wr_dt: b.date(o, "WrDt", &BATCH_DATE).ok() }
+    BchDtls {
+        nm,
+        exp_dt: b.date(o, "ExpDt", &BATCH_DATE).ok(),
+        wr_dt: b.date(o, "WrDt", &BATCH_DATE).ok(),
+    }
 }
 
 fn attrib_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> AttribDtls {
-    AttribDtls { nm: b.optional_text(o, "Nm", &PAY_100), val: b.optional_text(o, "Val", &PAY_100) }
+    AttribDtls {
+        nm: b.optional_text(o, "Nm", &PAY_100),
+        val: b.optional_text(o, "Val", &PAY_100),
+    }
 }
 
 fn val_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> ValDtls {
@@ -396,8 +510,14 @@ fn ref_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> RefDtls {
     RefDtls {
         inv_rm: b.optional_text(o, "InvRm", &NAME),
         doc_perd_dtls: b.object(o, "DocPerdDtls", doc_perd_dtls).ok(),
-        prec_doc_dtls: b.array(o, "PrecDocDtls", usize::MAX, prec_doc_dtls).ok().and_then(Result::ok),
-        contr_dtls: b.array(o, "ContrDtls", usize::MAX, contr_dtls).ok().and_then(Result::ok),
+        prec_doc_dtls: b
+            .array(o, "PrecDocDtls", usize::MAX, prec_doc_dtls)
+            .ok()
+            .and_then(Result::ok),
+        contr_dtls: b
+            .array(o, "ContrDtls", usize::MAX, contr_dtls)
+            .ok()
+            .and_then(Result::ok),
     }
 }
 
@@ -405,7 +525,10 @@ fn doc_perd_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> DocPerdDtls {
     let spec = b.document_date();
     let start = b.date(o, "InvStDt", &spec);
     let end = b.date(o, "InvEndDt", &spec);
-    DocPerdDtls { inv_st_dt: b.required(start, "InvStDt", None), inv_end_dt: b.required(end, "InvEndDt", None) }
+    DocPerdDtls {
+        inv_st_dt: b.required(start, "InvStDt", None),
+        inv_end_dt: b.required(end, "InvEndDt", None),
+    }
 }
 
 fn prec_doc_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> PrecDocDtls {
@@ -413,7 +536,11 @@ fn prec_doc_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> PrecDocDtls {
     let spec = b.document_date();
     let inv_dt = b.date(o, "InvDt", &spec);
     let inv_dt = b.required(inv_dt, "InvDt", None);
-    PrecDocDtls { inv_no, inv_dt, oth_ref_no: b.optional_text(o, "OthRefNo", &REF_20) }
+    PrecDocDtls {
+        inv_no,
+        inv_dt,
+        oth_ref_no: b.optional_text(o, "OthRefNo", &REF_20),
+    }
 }
 
 fn contr_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> ContrDtls {
@@ -440,9 +567,17 @@ fn addl_doc_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> AddlDocDtls {
 fn exp_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> ExpDtls {
     let ship_b_no = b.optional_text(o, "ShipBNo", &REF_20);
     let ship_b_dt = b.date_field(o, "ShipBDt");
-    let port = b.optional_text(o, "Port", &TextSpec::pattern(2, 10, &p::PORT).upper().code("2201"));
+    let port = b.optional_text(
+        o,
+        "Port",
+        &TextSpec::pattern(2, 10, &p::PORT).upper().code("2201"),
+    );
     let ref_clm = b.flag(o, "RefClm", None).ok();
-    let for_cur = b.optional_text(o, "ForCur", &TextSpec::pattern(3, 16, &p::FOR_CUR).upper().code("2203"));
+    let for_cur = b.optional_text(
+        o,
+        "ForCur",
+        &TextSpec::pattern(3, 16, &p::FOR_CUR).upper().code("2203"),
+    );
     let for_cur = for_cur.filter(|code| {
         let known = masters::is_currency_code(code);
         if !known {
@@ -450,7 +585,11 @@ fn exp_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> ExpDtls {
         }
         known
     });
-    let cnt_code = b.optional_text(o, "CntCode", &TextSpec::pattern(2, 2, &p::CNT_CODE).upper().code("2202"));
+    let cnt_code = b.optional_text(
+        o,
+        "CntCode",
+        &TextSpec::pattern(2, 2, &p::CNT_CODE).upper().code("2202"),
+    );
     let cnt_code = cnt_code.filter(|code| {
         let known = masters::is_country_code(code);
         if !known {
@@ -458,31 +597,79 @@ fn exp_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> ExpDtls {
         }
         known
     });
-    ExpDtls { ship_b_no, ship_b_dt, port, ref_clm, for_cur, cnt_code, exp_duty: b.optional_number(o, "ExpDuty", &ITEM_AMOUNT) }
+    ExpDtls {
+        ship_b_no,
+        ship_b_dt,
+        port,
+        ref_clm,
+        for_cur,
+        cnt_code,
+        exp_duty: b.optional_number(o, "ExpDuty", &ITEM_AMOUNT),
+    }
 }
 
 fn ewb_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> EwbDtls {
     let trans_id = b.gstin(o, "TransId", &GSTIN.code("4018")).ok();
     let trans_name = b.optional_text(o, "TransName", &NAME);
-    let trans_mode = b.choice(o, "TransMode", &[("1", "1"), ("2", "2"), ("3", "3"), ("4", "4")], None).ok().map(str::to_owned);
-    let distance = b.number(o, "Distance", &NumSpec::integer(0, 4000).above_max_code("4038"));
+    let trans_mode = b
+        .choice(
+            o,
+            "TransMode",
+            &[("1", "1"), ("2", "2"), ("3", "3"), ("4", "4")],
+            None,
+        )
+        .ok()
+        .map(str::to_owned);
+    let distance = b.number(
+        o,
+        "Distance",
+        &NumSpec::integer(0, 4000).above_max_code("4038"),
+    );
     let distance = b.required(distance, "Distance", None);
-    let trans_doc_no = b.optional_text(o, "TransDocNo", &TextSpec::pattern(1, 15, &p::TRANS_DOC_NO));
-    let trans_doc_dt = b.date(o, "TransDocDt", &DateSpec { years: b.rules().date_year_range, code: Some("4017") }).ok();
+    let trans_doc_no =
+        b.optional_text(o, "TransDocNo", &TextSpec::pattern(1, 15, &p::TRANS_DOC_NO));
+    let trans_doc_dt = b
+        .date(
+            o,
+            "TransDocDt",
+            &DateSpec {
+                years: b.rules().date_year_range,
+                code: Some("4017"),
+            },
+        )
+        .ok();
     let veh_no = vehicle_number(b, o);
-    let veh_type = b.choice(o, "VehType", &[("R", "R"), ("O", "O")], Some("4020")).ok().map(str::to_owned);
-    EwbDtls { trans_id, trans_name, trans_mode, distance, trans_doc_no, trans_doc_dt, veh_no, veh_type }
+    let veh_type = b
+        .choice(o, "VehType", &[("R", "R"), ("O", "O")], Some("4020"))
+        .ok()
+        .map(str::to_owned);
+    EwbDtls {
+        trans_id,
+        trans_name,
+        trans_mode,
+        distance,
+        trans_doc_no,
+        trans_doc_dt,
+        veh_no,
+        veh_type,
+    }
 }
 
 /// `VehNo` is normalised before any check: upper-cased, spaces and hyphens removed (`03` §15).
 fn vehicle_number(b: &mut Binder<'_>, o: Object<'_, '_>) -> Option<String> {
     let spec = TextSpec::pattern(4, 20, &p::VEH_NO).code("4014");
-    let raw = b.text(o, "VehNo", &TextSpec::free(0, usize::MAX).code("4014")).ok()?;
+    let raw = b
+        .text(o, "VehNo", &TextSpec::free(0, usize::MAX).code("4014"))
+        .ok()?;
     let normalised = normalise_vehicle_number(&raw);
-    b.check_text("VehNo", &normalised, &spec).then_some(normalised)
+    b.check_text("VehNo", &normalised, &spec)
+        .then_some(normalised)
 }
 
 /// Upper-cases a vehicle number and removes spaces and hyphens (`ka-12 er 1234` → `KA12ER1234`).
 pub fn normalise_vehicle_number(raw: &str) -> String {
-    raw.chars().filter(|c| *c != ' ' && *c != '-').map(|c| c.to_ascii_uppercase()).collect()
+    raw.chars()
+        .filter(|c| *c != ' ' && *c != '-')
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
 }

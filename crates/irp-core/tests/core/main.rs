@@ -1,0 +1,7 @@
+//! The core's one integration-test binary: every schema and business rule, the golden NIC
+//! sample, and property tests, all through the public API.
+
+mod business;
+mod golden;
+mod schema;
+mod support;
