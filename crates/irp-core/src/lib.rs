@@ -6,3 +6,6 @@
 //! random numbers).
 
 pub mod json;
+pub mod jws;
+pub mod keys;
+pub mod qr;
