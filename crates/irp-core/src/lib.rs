@@ -19,4 +19,5 @@ pub mod masters;
 pub mod qr;
 pub mod register;
 pub mod rules;
+pub mod signed;
 pub mod validate;

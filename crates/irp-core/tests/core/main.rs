@@ -4,4 +4,5 @@
 mod business;
 mod golden;
 mod schema;
+mod signing;
 mod support;

@@ -1,0 +1,195 @@
+//! IRN, the signed invoice and QR payloads, and their JWS signatures (`05`).
+
+use std::sync::LazyLock;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::NaiveDate;
+use irp_core::ack::{Ack, AckNo};
+use irp_core::bind::parse_invoice;
+use irp_core::invoice::Invoice;
+use irp_core::irn::Irn;
+use irp_core::jws::{JwsError, Verifier};
+use irp_core::keys::SigningKey;
+use irp_core::qr;
+use irp_core::signed::{SigningOptions, main_hsn_code, qr_code_data, sign, signed_invoice_data};
+use serde_json::json;
+
+use crate::golden::{NIC_SAMPLE, sample_setup};
+use crate::support::*;
+
+pub static KEY: LazyLock<SigningKey> = LazyLock::new(|| {
+    let from = NaiveDate::from_ymd_opt(2025, 1, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    let to = NaiveDate::from_ymd_opt(2035, 1, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    SigningKey::generate("IRP-1 test signing key", from, to).unwrap()
+});
+
+fn sample_invoice() -> Invoice {
+    let (rules, register) = sample_setup();
+    parse_invoice(NIC_SAMPLE.as_bytes(), &rules, &register).unwrap()
+}
+
+fn noon_ack() -> Ack {
+    let at = NaiveDate::from_ymd_opt(2020, 8, 18)
+        .unwrap()
+        .and_hms_opt(12, 0, 0)
+        .unwrap();
+    Ack {
+        ack_no: AckNo::new(1, 1, at, 1).unwrap(),
+        ack_dt: at,
+    }
+}
+
+#[test]
+fn the_qr_payload_of_the_golden_invoice_is_byte_exact() {
+    let invoice = sample_invoice();
+    let data = qr_code_data(&invoice, &Irn::of(&invoice), &noon_ack());
+    assert_eq!(
+        data,
+        r#"{"SellerGstin":"37ARZPT4384Q1MT","BuyerGstin":"29AWGPV7107B1Z1","DocNo":"DOC/001","DocTyp":"INV","DocDt":"18/08/2020","TotInvVal":12908.0,"ItemCnt":1,"MainHsnCode":"1001","Irn":"27fe30da6b5c920241e8c4f3017ec8076b971264ca5ba36c538dfafbc15840ee","IrnDt":"2020-08-18 12:00:00"}"#
+    );
+}
+
+#[test]
+fn the_signed_invoice_data_of_the_golden_invoice_is_byte_exact() {
+    let invoice = sample_invoice();
+    let data = signed_invoice_data(&invoice, &Irn::of(&invoice), &noon_ack(), false);
+    let expected = concat!(
+        r#"{"AckNo":112010000000001,"AckDt":"2020-08-18 12:00:00","Irn":"27fe30da6b5c920241e8c4f3017ec8076b971264ca5ba36c538dfafbc15840ee","Version":"1.1","#,
+        r#""TranDtls":{"TaxSch":"GST","SupTyp":"B2B","RegRev":"Y","IgstOnIntra":"N"},"DocDtls":{"Typ":"INV","No":"DOC/001","Dt":"18/08/2020"},"#,
+        r#""SellerDtls":{"Gstin":"37ARZPT4384Q1MT","LglNm":"NIC company pvt ltd","TrdNm":"NIC Industries","Addr1":"5th block, kuvempu layout","Addr2":"kuvempu layout","Loc":"GANDHINAGAR","Pin":518001,"Stcd":"37","Ph":"9000000000","Em":"abc@gmail.com"},"#,
+        r#""BuyerDtls":{"Gstin":"29AWGPV7107B1Z1","LglNm":"XYZ company pvt ltd","TrdNm":"XYZ Industries","Pos":"12","Addr1":"7th block, kuvempu layout","Addr2":"kuvempu layout","Loc":"GANDHINAGAR","Pin":562160,"Stcd":"29","Ph":"91111111111","Em":"xyz@yahoo.com"},"#,
+        r#""ItemList":[{"ItemNo":0,"SlNo":"1","IsServc":"N","PrdDesc":"Rice","HsnCd":"1001","Barcde":"123456","Qty":100.345,"FreeQty":10,"Unit":"BAG","UnitPrice":99.545,"TotAmt":9988.84,"Discount":10,"PreTaxVal":1,"AssAmt":9978.84,"GstRt":12,"IgstAmt":1197.46,"CgstAmt":0,"SgstAmt":0,"CesRt":5,"CesAmt":498.94,"CesNonAdvlAmt":10,"StateCesRt":12,"StateCesAmt":1197.46,"StateCesNonAdvlAmt":5,"OthChrg":10,"TotItemVal":12897.7}],"#,
+        r#""ValDtls":{"AssVal":9978.84,"CgstVal":0,"SgstVal":0,"IgstVal":1197.46,"CesVal":508.94,"StCesVal":1202.46,"Discount":10,"OthChrg":20,"RndOffAmt":0.3,"TotInvVal":12908,"TotInvValFc":12897.7}}"#
+    );
+    assert_eq!(data, expected);
+}
+
+#[test]
+fn default_disp_ship_copies_the_seller_and_buyer_only_when_switched_on() {
+    let invoice = sample_invoice();
+    let irn = Irn::of(&invoice);
+    assert!(!signed_invoice_data(&invoice, &irn, &noon_ack(), false).contains("DispDtls"));
+    let data = signed_invoice_data(&invoice, &irn, &noon_ack(), true);
+    assert!(data.contains(r#""DispDtls":{"Nm":"NIC company pvt ltd","Addr1":"5th block, kuvempu layout","Addr2":"kuvempu layout","Loc":"GANDHINAGAR","Pin":518001,"Stcd":"37"}"#), "{data}");
+    assert!(data.contains(r#""ShipDtls":{"Gstin":"29AWGPV7107B1Z1","LglNm":"XYZ company pvt ltd","TrdNm":"XYZ Industries","#));
+}
+
+#[test]
+fn main_hsn_code_is_the_first_item_with_the_highest_assessable_amount() {
+    let mut invoice = inter_state();
+    invoice["ItemList"][1]["AssAmt"] = json!(1000);
+    invoice["ItemList"][1]["TotAmt"] = json!(1000);
+    invoice["ItemList"][1]["IgstAmt"] = json!(180);
+    invoice["ItemList"][1]["TotItemVal"] = json!(1180);
+    invoice["ValDtls"] = json!({"AssVal": 2000, "IgstVal": 360, "TotInvVal": 2360});
+    let bound = validate(&invoice).unwrap();
+    assert_eq!(
+        main_hsn_code(&bound),
+        "391520",
+        "a tie goes to the first item"
+    );
+    invoice["ItemList"][1]["AssAmt"] = json!(1000.01);
+    invoice["ItemList"][1]["TotAmt"] = json!(1000.01);
+    invoice["ValDtls"]["AssVal"] = json!(2000.01);
+    assert_eq!(main_hsn_code(&validate(&invoice).unwrap()), "998311");
+}
+
+fn decode_segment(segment: &str) -> String {
+    String::from_utf8(URL_SAFE_NO_PAD.decode(segment).unwrap()).unwrap()
+}
+
+#[test]
+fn both_tokens_have_the_exact_header_and_payload_and_verify() {
+    let invoice = sample_invoice();
+    let irn = Irn::of(&invoice);
+    let ack = noon_ack();
+    let options = SigningOptions {
+        iss: "NIC Sandbox".to_owned(),
+        default_disp_ship: false,
+    };
+    let signed = sign(&KEY, &options, &invoice, &irn, &ack);
+    let kid = KEY.certificate().kid().to_owned();
+    let x5t = KEY.certificate().x5t().to_owned();
+    for (token, data) in [
+        (
+            &signed.signed_invoice,
+            signed_invoice_data(&invoice, &irn, &ack, false),
+        ),
+        (&signed.signed_qr_code, qr_code_data(&invoice, &irn, &ack)),
+    ] {
+        let parts: Vec<&str> = token.split('.').collect();
+        assert_eq!(parts.len(), 3);
+        assert_eq!(
+            decode_segment(parts[0]),
+            format!(r#"{{"alg":"RS256","kid":"{kid}","typ":"JWT","x5t":"{x5t}"}}"#)
+        );
+        let payload: serde_json::Value = serde_json::from_str(&decode_segment(parts[1])).unwrap();
+        assert_eq!(payload, json!({"data": data, "iss": "NIC Sandbox"}));
+        assert_eq!(URL_SAFE_NO_PAD.decode(parts[2]).unwrap().len(), 256);
+        let verified = Verifier::new(vec![KEY.certificate().clone()])
+            .verify(token)
+            .unwrap();
+        assert_eq!(verified.data, data);
+        assert_eq!(verified.iss, "NIC Sandbox");
+    }
+}
+
+#[test]
+fn a_signature_from_another_key_is_refused() {
+    let invoice = sample_invoice();
+    let signed = sign(
+        &KEY,
+        &SigningOptions::default(),
+        &invoice,
+        &Irn::of(&invoice),
+        &noon_ack(),
+    );
+    let from = NaiveDate::from_ymd_opt(2025, 1, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    let other = SigningKey::generate(
+        "IRP-2 test signing key",
+        from,
+        from + chrono::Duration::days(365),
+    )
+    .unwrap();
+    let verifier = Verifier::new(vec![other.certificate().clone()]);
+    assert_eq!(
+        verifier.verify(&signed.signed_invoice),
+        Err(JwsError::UnknownKey)
+    );
+    let both = Verifier::new(vec![other.certificate().clone(), KEY.certificate().clone()]);
+    assert_eq!(
+        both.verify(&signed.signed_invoice)
+            .unwrap()
+            .certificate_index,
+        1
+    );
+}
+
+#[test]
+fn the_qr_code_image_carries_the_signed_qr_code_token() {
+    let invoice = sample_invoice();
+    let signed = sign(
+        &KEY,
+        &SigningOptions::default(),
+        &invoice,
+        &Irn::of(&invoice),
+        &noon_ack(),
+    );
+    let png = qr::render_png(&signed.signed_qr_code, qr::QrEcc::M, 4).unwrap();
+    assert_eq!(
+        qr::decode_png(&png).unwrap(),
+        vec![signed.signed_qr_code.clone()]
+    );
+    let svg = qr::render_svg(&signed.signed_qr_code, qr::QrEcc::M).unwrap();
+    assert!(svg.starts_with("<?xml") || svg.starts_with("<svg"));
+}
