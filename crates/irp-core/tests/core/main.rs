@@ -2,7 +2,9 @@
 //! sample, and property tests, all through the public API.
 
 mod business;
+mod fuzz;
 mod golden;
+mod properties;
 mod schema;
 mod signing;
 mod support;
