@@ -8,3 +8,4 @@ mod properties;
 mod schema;
 mod signing;
 mod support;
+mod tidy;
