@@ -38,24 +38,51 @@ fn bench(c: &mut Criterion) {
     let body = ten_item_invoice();
     let rules = Rules::default();
     let register = MemoryRegister::new()
-        .with(Taxpayer::active_regular("29LARGE1000C1ZK", Some(1_500_000_000)))
-        .with(Taxpayer::active_regular("29AWGPV7107B1Z1", Some(40_000_000)));
+        .with(Taxpayer::active_regular(
+            "29LARGE1000C1ZK",
+            Some(1_500_000_000),
+        ))
+        .with(Taxpayer::active_regular(
+            "29AWGPV7107B1Z1",
+            Some(40_000_000),
+        ));
     let today = NaiveDate::from_ymd_opt(2025, 7, 10).unwrap();
     let now = today.and_hms_opt(10, 0, 0).unwrap();
     let key = SigningKey::generate("IRP-1 bench", now, now + chrono::Duration::days(365)).unwrap();
     let options = SigningOptions::default();
-    let context = Context { rules: &rules, register: &register, today };
-    let ack = Ack { ack_no: AckNo::new(1, 1, now, 1).unwrap(), ack_dt: now };
+    let context = Context {
+        rules: &rules,
+        register: &register,
+        today,
+    };
+    let ack = Ack {
+        ack_no: AckNo::new(1, 1, now, 1).unwrap(),
+        ack_dt: now,
+    };
 
     let invoice = parse_invoice(body.as_bytes(), &rules, &register).unwrap();
     check_business_rules(&invoice, &context).unwrap();
 
     let mut group = c.benchmark_group("ten_item_invoice");
     group.throughput(Throughput::Elements(1));
-    group.bench_function("parse_and_bind", |b| b.iter(|| parse_invoice(black_box(body.as_bytes()), &rules, &register).unwrap()));
-    group.bench_function("business_rules", |b| b.iter(|| check_business_rules(black_box(&invoice), &context).unwrap()));
+    group.bench_function("parse_and_bind", |b| {
+        b.iter(|| parse_invoice(black_box(body.as_bytes()), &rules, &register).unwrap())
+    });
+    group.bench_function("business_rules", |b| {
+        b.iter(|| check_business_rules(black_box(&invoice), &context).unwrap())
+    });
     group.bench_function("irn", |b| b.iter(|| Irn::of(black_box(&invoice))));
-    group.bench_function("sign_both", |b| b.iter(|| sign(&key, &options, black_box(&invoice), &Irn::of(&invoice), &ack)));
+    group.bench_function("sign_both", |b| {
+        b.iter(|| {
+            sign(
+                &key,
+                &options,
+                black_box(&invoice),
+                &Irn::of(&invoice),
+                &ack,
+            )
+        })
+    });
     group.bench_function("full_registration", |b| {
         b.iter(|| {
             let invoice = parse_invoice(black_box(body.as_bytes()), &rules, &register).unwrap();

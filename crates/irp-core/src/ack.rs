@@ -12,7 +12,7 @@ pub struct AckNo(u64);
 /// Why an AckNo cannot be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AckNoError {
-    #[error("portal digit must be 1 to 9, got {0}")]
+    #[error("portal digit must be 1 (IRP-1) or 2 (IRP-2), got {0}")]
     Portal(u8),
     #[error("node digit must be 1 to 9, got {0}")]
     Node(u8),
@@ -31,7 +31,7 @@ impl AckNo {
         ack_dt: NaiveDateTime,
         sequence: u64,
     ) -> Result<AckNo, AckNoError> {
-        if !(1..=9).contains(&portal) {
+        if !(1..=2).contains(&portal) {
             return Err(AckNoError::Portal(portal));
         }
         if !(1..=9).contains(&node) {
@@ -104,6 +104,7 @@ mod tests {
             232510999999999
         );
         assert_eq!(AckNo::new(0, 1, at, 1), Err(AckNoError::Portal(0)));
+        assert_eq!(AckNo::new(3, 1, at, 1), Err(AckNoError::Portal(3)));
         assert_eq!(AckNo::new(1, 10, at, 1), Err(AckNoError::Node(10)));
         assert_eq!(
             AckNo::new(1, 1, at, 1_000_000_000),

@@ -3,10 +3,36 @@
 //! The server builds one [`Rules`] from its settings at start-up and passes it by reference into
 //! every validation; nothing here is global.
 
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use crate::masters::HsnMaster;
 use crate::register::TaxpayerType;
+
+/// `validation.hsn_master`: which directory the HSN existence check (I-02) uses.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HsnMasterSetting {
+    /// The shipped GST portal HSN/SAC directory (the default, D-31).
+    Shipped,
+    /// An operator-supplied directory.
+    Custom(Arc<HsnMaster>),
+    /// `none`: no existence check; the structural rules still apply.
+    Off,
+}
+
+impl HsnMasterSetting {
+    /// The directory to check against, if any.
+    pub fn master(&self) -> Option<&HsnMaster> {
+        match self {
+            HsnMasterSetting::Shipped => Some(HsnMaster::shipped()),
+            HsnMasterSetting::Custom(master) => Some(master),
+            HsnMasterSetting::Off => None,
+        }
+    }
+}
 
 /// How the 30-day reporting window is counted (`06` §4, D-22).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,8 +78,11 @@ pub struct Rules {
     pub hsn_min_digits_high: usize,
     pub hsn_min_digits_low: usize,
     pub hsn_aato_threshold_inr: u64,
-    /// `validation.hsn_master`: the existence check against the shipped HSN/SAC directory.
-    pub hsn_master_check: bool,
+    /// `validation.hsn_master`.
+    pub hsn_master: HsnMasterSetting,
+    /// The port master (`ports.csv`, `08` §9), when an operator loads one; `None` checks the
+    /// pattern of `ExpDtls.Port` only (V-16).
+    pub ports: Option<Arc<BTreeSet<String>>>,
     pub pin_state_check: bool,
     pub enforce_2245: bool,
     pub enforce_2264: bool,
@@ -100,7 +129,8 @@ impl Default for Rules {
             hsn_min_digits_high: 6,
             hsn_min_digits_low: 4,
             hsn_aato_threshold_inr: 50_000_000,
-            hsn_master_check: true,
+            hsn_master: HsnMasterSetting::Shipped,
+            ports: None,
             pin_state_check: true,
             enforce_2245: false,
             enforce_2264: false,

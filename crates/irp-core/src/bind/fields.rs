@@ -215,7 +215,13 @@ impl<'r> Binder<'r> {
         let text = match raw {
             Value::String(text) => text.trim(),
             Value::Number(text) => text,
-            _ => "",
+            _ => {
+                match code {
+                    Some(code) => self.coded_error(Some(name), code, &[]),
+                    None => self.invalid_value(Some(name)),
+                }
+                return Field::Invalid;
+            }
         };
         if let Some((_, value)) = options
             .iter()
@@ -232,6 +238,28 @@ impl<'r> Binder<'r> {
             }
         }
         Field::Invalid
+    }
+
+    /// Binds a code field whose schema gives a regular expression (`TaxSch`, `SupTyp`,
+    /// `TransMode`): length and pattern as for text, then the matching option.
+    pub(crate) fn pattern_choice<T: Copy>(
+        &mut self,
+        object: Object<'_, '_>,
+        name: &'static str,
+        spec: &TextSpec,
+        options: &[(&'static str, T)],
+    ) -> Field<T> {
+        match self.text(object, name, &spec.upper()) {
+            Field::Valid(text) => match options.iter().find(|(option, _)| *option == text) {
+                Some((_, value)) => Field::Valid(*value),
+                None => {
+                    self.invalid_value(Some(name));
+                    Field::Invalid
+                }
+            },
+            Field::Absent => Field::Absent,
+            Field::Invalid => Field::Invalid,
+        }
     }
 
     /// Binds a `Y`/`N` field.

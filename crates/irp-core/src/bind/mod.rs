@@ -57,9 +57,13 @@ pub fn parse_invoice(
             )]);
         }
     };
-    let mut binder = Binder::new(rules);
+    let mut binder = Binder {
+        rules,
+        register,
+        errors: Vec::new(),
+        path: Vec::new(),
+    };
     let invoice = sections::invoice(&mut binder, Object(members));
-    sections::checks_needing_register(&mut binder, &invoice, register);
     binder.finish(invoice)
 }
 
@@ -113,19 +117,12 @@ impl<T> Field<T> {
 /// Collects errors while walking the request in canonical order.
 pub(crate) struct Binder<'r> {
     rules: &'r Rules,
+    register: &'r dyn TaxpayerRegister,
     errors: Vec<ErrorDetail>,
     path: Vec<Segment>,
 }
 
 impl<'r> Binder<'r> {
-    fn new(rules: &'r Rules) -> Binder<'r> {
-        Binder {
-            rules,
-            errors: Vec::new(),
-            path: Vec::new(),
-        }
-    }
-
     fn finish(self, invoice: Invoice) -> Result<Invoice, Vec<ErrorDetail>> {
         if self.errors.is_empty() {
             Ok(invoice)
@@ -136,6 +133,10 @@ impl<'r> Binder<'r> {
 
     pub(crate) fn rules(&self) -> &'r Rules {
         self.rules
+    }
+
+    pub(crate) fn register(&self) -> &'r dyn TaxpayerRegister {
+        self.register
     }
 
     /// The canonical path of the current position, with `leaf` appended when given.

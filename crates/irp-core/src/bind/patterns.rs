@@ -55,20 +55,6 @@ pub static SUP_TYP: Pattern = Pattern {
     },
 };
 
-pub static DOC_TYP: Pattern = Pattern {
-    regex: "(?i)^((INV)|(CRN)|(DBN))$",
-    test: |s| {
-        ["INV", "CRN", "DBN"]
-            .iter()
-            .any(|c| c.eq_ignore_ascii_case(s))
-    },
-};
-
-pub static YES_NO: Pattern = Pattern {
-    regex: "^([Y|N]{1})$",
-    test: |s| s == "Y" || s == "N",
-};
-
 pub static GSTIN: Pattern = Pattern {
     regex: "^([0-9]{2}[0-9A-Z]{13})$",
     test: gstin_shape,
@@ -169,11 +155,6 @@ pub static TRANS_DOC_NO: Pattern = Pattern {
 pub static VEH_NO: Pattern = Pattern {
     regex: "^([A-Z|a-z|0-9]{4,20})$",
     test: |s| len_between(s, 4, 20) && all(s, |b| b.is_ascii_alphanumeric() || b == b'|'),
-};
-
-pub static VEH_TYPE: Pattern = Pattern {
-    regex: "^([R|O]{1})$",
-    test: |s| s == "R" || s == "O",
 };
 
 #[cfg(test)]

@@ -12,7 +12,6 @@ use crate::bind::{Binder, Field, Object};
 use crate::invoice::*;
 use crate::json::Value;
 use crate::masters;
-use crate::register::TaxpayerRegister;
 use crate::rules::MAX_ITEMS_CEILING;
 
 const GSTIN: TextSpec = TextSpec::pattern(15, 15, &p::GSTIN).upper();
@@ -167,20 +166,7 @@ pub(crate) fn invoice(b: &mut Binder<'_>, root: Object<'_, '_>) -> Invoice {
     let buyer_dtls = b.required(buyer_dtls, "BuyerDtls", None);
     let disp_dtls = b.object(root, "DispDtls", disp_dtls).ok();
     let ship_dtls = b.object(root, "ShipDtls", ship_dtls).ok();
-    let sent_empty =
-        matches!(b.raw(root, "ItemList"), Some(Value::Array(items)) if items.is_empty());
-    let item_list = match b.array(root, "ItemList", MAX_ITEMS_CEILING, item) {
-        Field::Valid(Ok(items)) if !sent_empty => items,
-        Field::Valid(Ok(_)) | Field::Absent => {
-            b.coded_error(Some("ItemList"), "2228", &[]);
-            Vec::new()
-        }
-        Field::Valid(Err(_)) => {
-            b.coded_error(Some("ItemList"), "2173", &[]);
-            Vec::new()
-        }
-        Field::Invalid => Vec::new(),
-    };
+    let item_list = item_list(b, root, &seller_dtls);
     let val_dtls = b.object(root, "ValDtls", val_dtls);
     let val_dtls = b.required(val_dtls, "ValDtls", None);
     let pay_dtls = b.object(root, "PayDtls", pay_dtls).ok();
@@ -209,47 +195,65 @@ pub(crate) fn invoice(b: &mut Binder<'_>, root: Object<'_, '_>) -> Invoice {
     }
 }
 
-/// Schema checks that depend on the register: the per-GSTIN item limit (V-15) and the optional
-/// ship-to GSTIN check character (D-60).
-pub(crate) fn checks_needing_register(
-    b: &mut Binder<'_>,
-    invoice: &Invoice,
-    register: &dyn TaxpayerRegister,
-) {
-    let seller = register.taxpayer(invoice.seller_dtls.gstin.as_str());
-    let limit = seller
+/// `ItemList`: 1 to the supplier's limit (V-14, V-15). The limit is the seller's own `max_items`
+/// from the register (at most 5000) or `limits.max_items`; arrays beyond 5000 are not bound.
+fn item_list(b: &mut Binder<'_>, root: Object<'_, '_>, seller: &SellerDtls) -> Vec<Item> {
+    let limit = b
+        .register()
+        .taxpayer(seller.gstin.as_str())
         .and_then(|taxpayer| taxpayer.max_items)
         .map_or(b.rules().max_items, |own| {
             (own as usize).min(MAX_ITEMS_CEILING)
         });
-    if invoice.item_list.len() > limit {
+    let sent = match b.raw(root, "ItemList") {
+        Some(Value::Array(items)) => items.len(),
+        _ => 0,
+    };
+    // Reported before the items' own errors, which could otherwise crowd it out.
+    if sent > limit {
         b.coded_error(Some("ItemList"), "2173", &[]);
     }
-    if b.rules().strict_gstin_checksum {
-        let ship_gstin = invoice
-            .ship_dtls
-            .as_ref()
-            .and_then(|ship| ship.gstin.as_ref())
-            .and_then(PartyGstin::registered);
-        if let Some(gstin) = ship_gstin
-            && !crate::gstin::check_character_is_valid(gstin.as_str())
-            && register.taxpayer(gstin.as_str()).is_none()
-        {
-            b.template_error(
-                Some("ShipDtls.Gstin"),
-                "The field {path} has an invalid value.",
-            );
+    match b.array(root, "ItemList", MAX_ITEMS_CEILING, item) {
+        Field::Valid(Ok(items)) if sent > 0 => items,
+        Field::Valid(Ok(_)) | Field::Absent => {
+            b.coded_error(Some("ItemList"), "2228", &[]);
+            Vec::new()
         }
+        Field::Valid(Err(_)) | Field::Invalid => Vec::new(),
     }
 }
 
+const SUPPLY_TYPES: [(&str, SupplyType); 6] = [
+    ("B2B", SupplyType::B2b),
+    ("SEZWP", SupplyType::SezWithPayment),
+    ("SEZWOP", SupplyType::SezWithoutPayment),
+    ("EXPWP", SupplyType::ExportWithPayment),
+    ("EXPWOP", SupplyType::ExportWithoutPayment),
+    ("DEXP", SupplyType::DeemedExport),
+];
+
+const DOC_TYPES: [(&str, DocType); 3] = [
+    ("INV", DocType::Invoice),
+    ("CRN", DocType::CreditNote),
+    ("DBN", DocType::DebitNote),
+];
+
+const TRANS_MODES: [(&str, &str); 4] = [("1", "1"), ("2", "2"), ("3", "3"), ("4", "4")];
+
 fn tran_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> TranDtls {
-    let tax_sch = b
-        .choice(o, "TaxSch", &[("GST", ())], None)
-        .map(|()| "GST".to_owned());
-    let supply_types: Vec<(&str, SupplyType)> =
-        SupplyType::ALL.iter().map(|t| (t.code(), *t)).collect();
-    let sup_typ = b.choice(o, "SupTyp", &supply_types, None);
+    let tax_sch = b.pattern_choice(
+        o,
+        "TaxSch",
+        &TextSpec::pattern(3, 10, &p::TAX_SCH),
+        &[("GST", ())],
+    );
+    let tax_sch = tax_sch.map(|()| "GST".to_owned());
+    let sup_typ = b.pattern_choice(
+        o,
+        "SupTyp",
+        &TextSpec::pattern(3, 10, &p::SUP_TYP),
+        &SUPPLY_TYPES,
+    );
     TranDtls {
         tax_sch: b.required(tax_sch, "TaxSch", None),
         sup_typ: b.required(sup_typ, "SupTyp", None),
@@ -260,8 +264,7 @@ fn tran_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> TranDtls {
 }
 
 fn doc_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> DocDtls {
-    let doc_types: Vec<(&str, DocType)> = DocType::ALL.iter().map(|t| (t.code(), *t)).collect();
-    let typ = b.choice(o, "Typ", &doc_types, Some("2161"));
+    let typ = b.choice(o, "Typ", &DOC_TYPES, Some("2161"));
     let typ = b.required(typ, "Typ", None);
     let no_spec = TextSpec::pattern(1, 16, &p::DOC_NO);
     let no_spec = if b.rules().uppercase_docno {
@@ -360,6 +363,14 @@ fn disp_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> DispDtls {
 
 fn ship_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> ShipDtls {
     let gstin = b.party_gstin(o, "Gstin").ok();
+    // D-60: optionally, a ship-to GSTIN outside the register must pass the check character.
+    if let Some(PartyGstin::Registered(registered)) = &gstin
+        && b.rules().strict_gstin_checksum
+        && !crate::gstin::check_character_is_valid(registered.as_str())
+        && b.register().taxpayer(registered.as_str()).is_none()
+    {
+        b.template_error(Some("Gstin"), "The field {path} has an invalid value.");
+    }
     let lgl_nm = b.required_text(o, "LglNm", &NAME);
     let trd_nm = b.optional_text(o, "TrdNm", &NAME);
     let addr1 = b.required_text(o, "Addr1", &ADDR1);
@@ -572,6 +583,17 @@ fn exp_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> ExpDtls {
         "Port",
         &TextSpec::pattern(2, 10, &p::PORT).upper().code("2201"),
     );
+    let port = port.filter(|code| {
+        let known = b
+            .rules()
+            .ports
+            .as_ref()
+            .is_none_or(|ports| ports.contains(code));
+        if !known {
+            b.coded_error(Some("Port"), "2201", &[]);
+        }
+        known
+    });
     let ref_clm = b.flag(o, "RefClm", None).ok();
     let for_cur = b.optional_text(
         o,
@@ -612,11 +634,11 @@ fn ewb_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> EwbDtls {
     let trans_id = b.gstin(o, "TransId", &GSTIN.code("4018")).ok();
     let trans_name = b.optional_text(o, "TransName", &NAME);
     let trans_mode = b
-        .choice(
+        .pattern_choice(
             o,
             "TransMode",
-            &[("1", "1"), ("2", "2"), ("3", "3"), ("4", "4")],
-            None,
+            &TextSpec::pattern(1, 1, &p::TRANS_MODE),
+            &TRANS_MODES,
         )
         .ok()
         .map(str::to_owned);

@@ -41,7 +41,7 @@ pub(super) fn check(c: &mut Checker<'_>) {
     }
     //
     for (index, item) in c.items() {
-        let expected = item.tot_amt.value() - value_or_zero(&item.discount);
+        let expected = round2(item.tot_amt.value() - value_or_zero(&item.discount));
         if !within(item.ass_amt.value(), expected, tolerance) {
             c.error(
                 "2193",
@@ -88,8 +88,9 @@ pub(super) fn check(c: &mut Checker<'_>) {
     // A-07 (D-66): under reverse charge the total may leave the taxes out.
     let reverse_charge = c.invoice.reverse_charge();
     for (index, item) in c.items() {
-        let without_tax = item.ass_amt.value() + value_or_zero(&item.oth_chrg);
-        let with_tax = without_tax + item_taxes(item);
+        let without_tax = round2(item.ass_amt.value() + value_or_zero(&item.oth_chrg));
+        let with_tax =
+            round2(item.ass_amt.value() + value_or_zero(&item.oth_chrg) + item_taxes(item));
         let given = item.tot_item_val.value();
         let ok = within(given, with_tax, tolerance)
             || (reverse_charge && within(given, without_tax, tolerance));
@@ -119,7 +120,7 @@ fn item_taxes(item: &Item) -> Decimal {
 fn invoice_totals(c: &mut Checker<'_>) {
     let items = &c.invoice.item_list;
     let val = &c.invoice.val_dtls;
-    let sum = |field: fn(&Item) -> Decimal| -> Decimal { items.iter().map(field).sum() };
+    let sum = |field: fn(&Item) -> Decimal| -> Decimal { round2(items.iter().map(field).sum()) };
     let checks: [(Decimal, Decimal, &'static str, &'static str); 6] = [
         (
             val.ass_val.value(),
@@ -164,9 +165,15 @@ fn invoice_totals(c: &mut Checker<'_>) {
         }
     }
     //
-    let expected_total = sum(|i| i.tot_item_val.value()) + value_or_zero(&val.oth_chrg)
-        - value_or_zero(&val.discount)
-        + value_or_zero(&val.rnd_off_amt);
+    let expected_total = round2(
+        items
+            .iter()
+            .map(|i| i.tot_item_val.value())
+            .sum::<Decimal>()
+            + value_or_zero(&val.oth_chrg)
+            - value_or_zero(&val.discount)
+            + value_or_zero(&val.rnd_off_amt),
+    );
     if !within(
         val.tot_inv_val.value(),
         expected_total,
@@ -174,14 +181,10 @@ fn invoice_totals(c: &mut Checker<'_>) {
     ) {
         c.error("2189", "ValDtls.TotInvVal", &[]);
     }
-    // A-15, off by default (D-19).
+    // A-15, off by default (D-19): an equality, not an approximation.
     if c.rules.enforce_2264 {
-        let item_charges = sum(|i| value_or_zero(&i.oth_chrg));
-        if !within(
-            value_or_zero(&val.oth_chrg),
-            item_charges,
-            c.rules.total_tolerance,
-        ) {
+        let item_charges: Decimal = items.iter().map(|i| value_or_zero(&i.oth_chrg)).sum();
+        if item_charges != value_or_zero(&val.oth_chrg) {
             c.error("2264", "ValDtls.OthChrg", &[]);
         }
     }

@@ -1,6 +1,6 @@
 //! Item rules I-01 to I-05 (`04` §3.5).
 
-use crate::masters::{self, HsnMaster};
+use crate::masters;
 use crate::validate::{Checker, item_path};
 
 pub(super) fn check(c: &mut Checker<'_>) {
@@ -39,14 +39,14 @@ fn hsn_codes_are_valid(c: &mut Checker<'_>) {
     } else {
         c.rules.hsn_min_digits_low
     };
-    let master = HsnMaster::shipped();
+    let master = c.rules.hsn_master.master();
     let mut failing: Vec<&str> = Vec::new();
     let mut first_index = None;
     for (index, item) in c.items() {
         let code = item.hsn_cd.as_str();
         let is_sac = code.starts_with("99");
         let invalid = code.len() < min_digits
-            || (c.rules.hsn_master_check && !master.contains(code))
+            || master.is_some_and(|master| !master.contains(code))
             || item.is_servc != is_sac;
         if invalid {
             first_index.get_or_insert(index);

@@ -908,10 +908,22 @@ fn i02_the_master_check_can_be_switched_off() {
     invoice["ItemList"][0]["HsnCd"] = json!("84713099");
     assert_only(validate(&invoice), "2176", "ItemList[0].HsnCd");
     let rules = Rules {
-        hsn_master_check: false,
+        hsn_master: irp_core::rules::HsnMasterSetting::Off,
         ..Rules::default()
     };
     assert!(validate_with(&invoice, &rules, &register()).is_ok());
+    // An operator-supplied directory replaces the shipped one.
+    let custom = irp_core::masters::HsnMaster::from_codes(["84713099", "998311"]);
+    let rules = Rules {
+        hsn_master: irp_core::rules::HsnMasterSetting::Custom(std::sync::Arc::new(custom)),
+        ..Rules::default()
+    };
+    assert!(validate_with(&invoice, &rules, &register()).is_ok());
+    assert_only(
+        validate_with(&inter_state(), &rules, &register()),
+        "2176",
+        "ItemList[0].HsnCd",
+    );
 }
 
 #[test]
@@ -1177,4 +1189,43 @@ fn business_errors_come_in_rule_order_then_item_order() {
             .collect::<Vec<_>>(),
         ["ItemList[0].GstRt", "ItemList[1].GstRt"]
     );
+}
+
+#[test]
+fn a15_is_an_equality_not_an_approximation() {
+    let rules = Rules {
+        enforce_2264: true,
+        ..Rules::default()
+    };
+    let mut invoice = inter_state();
+    invoice["ItemList"][0]["OthChrg"] = json!(20);
+    invoice["ItemList"][0]["TotItemVal"] = json!(1200);
+    invoice["ValDtls"]["OthChrg"] = json!(20);
+    invoice["ValDtls"]["TotInvVal"] = json!(1810);
+    assert!(
+        validate_with(&invoice, &rules, &register()).is_ok(),
+        "{:?}",
+        validate_with(&invoice, &rules, &register()).err()
+    );
+    invoice["ValDtls"]["OthChrg"] = json!(20.01);
+    invoice["ValDtls"]["TotInvVal"] = json!(1810.01);
+    assert_only(
+        validate_with(&invoice, &rules, &register()),
+        "2264",
+        "ValDtls.OthChrg",
+    );
+}
+
+#[test]
+fn expected_values_are_rounded_to_two_decimals_before_the_tolerance() {
+    // 100.004 − 0 rounds to 100.00, exactly ₹1 from 99.00: inside the inclusive tolerance.
+    let mut invoice = inter_state();
+    invoice["ItemList"][1]["TotAmt"] = json!(500.004);
+    invoice["ItemList"][1]["AssAmt"] = json!(499);
+    invoice["ItemList"][1]["IgstAmt"] = json!(89.82);
+    invoice["ItemList"][1]["TotItemVal"] = json!(588.82);
+    invoice["ValDtls"] = json!({"AssVal": 1499, "IgstVal": 269.82, "TotInvVal": 1768.82});
+    assert!(validate(&invoice).is_ok(), "{:?}", validate(&invoice).err());
+    invoice["ItemList"][1]["TotAmt"] = json!(500.006);
+    assert_only(validate(&invoice), "2193", "ItemList[1].AssAmt");
 }

@@ -19,7 +19,11 @@ fn run_pipeline(bytes: &[u8]) -> bool {
     let register = register();
     match parse_invoice(bytes, &rules, &register) {
         Ok(invoice) => {
-            let context = Context { rules: &rules, register: &register, today: today() };
+            let context = Context {
+                rules: &rules,
+                register: &register,
+                today: today(),
+            };
             let _ = irp_core::validate::authorise(&invoice, SELLER, None);
             let _ = irp_core::irn::Irn::of(&invoice);
             let _ = irp_core::canonical::invoice_json(&invoice, true);
@@ -34,7 +38,10 @@ fn run_pipeline(bytes: &[u8]) -> bool {
 
 /// Cases per fuzz property: 512 by default, `IRP_FUZZ_CASES` for long runs.
 fn fuzz_cases() -> u32 {
-    std::env::var("IRP_FUZZ_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(512)
+    std::env::var("IRP_FUZZ_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(512)
 }
 
 /// Values that break naive binders.
@@ -60,7 +67,9 @@ fn nasty_value() -> impl Strategy<Value = Value> {
         Just(json!("URP")),
         Just(json!("31/02/2024")),
         any::<i64>().prop_map(|n| json!(n)),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| json!(f)),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|f| json!(f)),
         ".{0,40}".prop_map(Value::String),
         (1usize..200).prop_map(|depth| (0..depth).fold(json!(1), |inner, _| json!([inner]))),
         (1usize..5000).prop_map(|n| Value::String("x".repeat(n))),
@@ -106,7 +115,12 @@ fn node_mut<'v>(mut value: &'v mut Value, path: &[PathStep]) -> &'v mut Value {
 }
 
 fn base_invoices() -> impl Strategy<Value = Value> {
-    prop_oneof![Just(intra_state()), Just(inter_state()), Just(export()), Just(sez_supply())]
+    prop_oneof![
+        Just(intra_state()),
+        Just(inter_state()),
+        Just(export()),
+        Just(sez_supply())
+    ]
 }
 
 proptest! {
@@ -156,27 +170,52 @@ fn a_ten_megabyte_string_is_a_length_error() {
     let mut invoice = intra_state();
     invoice["SellerDtls"]["LglNm"] = json!("A".repeat(10 * 1024 * 1024));
     let errors = validate(&invoice).unwrap_err();
-    assert_eq!(codes(&errors), vec![("2140", "SellerDtls.LglNm".to_owned())]);
+    assert_eq!(
+        codes(&errors),
+        vec![("2140", "SellerDtls.LglNm".to_owned())]
+    );
 }
 
 #[test]
 fn very_deep_nesting_is_a_json_error() {
-    let deep = format!("{{\"Version\":{}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+    let deep = format!(
+        "{{\"Version\":{}{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
     let errors = parse_invoice(deep.as_bytes(), &Rules::default(), &register()).unwrap_err();
     assert_eq!(errors.len(), 1);
-    assert!(errors[0].message.starts_with("Invalid JSON: recursion limit exceeded"), "{}", errors[0].message);
+    assert!(
+        errors[0]
+            .message
+            .starts_with("Invalid JSON: recursion limit exceeded"),
+        "{}",
+        errors[0].message
+    );
 }
 
 #[test]
 fn invalid_utf8_is_a_json_error() {
-    let errors = parse_invoice(b"{\"Version\":\"1.1\xff\"}", &Rules::default(), &register()).unwrap_err();
-    assert_eq!(errors[0].message, "Invalid JSON: invalid UTF-8 at line 1, column 16.");
+    let errors =
+        parse_invoice(b"{\"Version\":\"1.1\xff\"}", &Rules::default(), &register()).unwrap_err();
+    assert_eq!(
+        errors[0].message,
+        "Invalid JSON: invalid UTF-8 at line 1, column 16."
+    );
 }
 
 #[test]
 fn huge_numbers_are_range_errors() {
-    let raw = serde_json::to_string(&intra_state()).unwrap().replace("\"TotAmt\":1000", "\"TotAmt\":1e400");
+    let raw = serde_json::to_string(&intra_state())
+        .unwrap()
+        .replace("\"TotAmt\":1000", "\"TotAmt\":1e400");
     let errors = parse_invoice(raw.as_bytes(), &Rules::default(), &register()).unwrap_err();
-    assert_eq!(codes(&errors), vec![("2140", "ItemList[0].TotAmt".to_owned())]);
-    assert_eq!(errors[0].message, "The field ItemList[0].TotAmt must be between 0 and 999999999999.99.");
+    assert_eq!(
+        codes(&errors),
+        vec![("2140", "ItemList[0].TotAmt".to_owned())]
+    );
+    assert_eq!(
+        errors[0].message,
+        "The field ItemList[0].TotAmt must be between 0 and 999999999999.99."
+    );
 }

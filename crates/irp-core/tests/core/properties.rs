@@ -24,7 +24,9 @@ fn num(value: Decimal) -> Value {
     json!(value.to_f64().unwrap())
 }
 
-const RATES: [&str; 13] = ["0", "0.1", "0.25", "1", "1.5", "3", "5", "6", "7.5", "12", "18", "28", "40"];
+const RATES: [&str; 13] = [
+    "0", "0.1", "0.25", "1", "1.5", "3", "5", "6", "7.5", "12", "18", "28", "40",
+];
 const GOODS_HSN: [&str; 4] = ["61091000", "391520", "100630", "84713010"];
 const SERVICE_HSN: [&str; 3] = ["998311", "998312", "996511"];
 
@@ -41,18 +43,37 @@ struct ItemSeed {
 }
 
 fn item_seed() -> impl Strategy<Value = ItemSeed> {
-    (any::<bool>(), 0usize..12, 1u32..5_000_000, 0u32..10_000_000, 0u8..50, 0usize..RATES.len(), 0u8..3, 0u32..10_000).prop_map(
-        |(service, hsn, qty_thousandths, price_cents, discount_percent, rate, cess_percent, other_charge_cents)| ItemSeed {
-            service,
-            hsn,
-            qty_thousandths,
-            price_cents,
-            discount_percent,
-            rate,
-            cess_percent,
-            other_charge_cents,
-        },
+    (
+        any::<bool>(),
+        0usize..12,
+        1u32..5_000_000,
+        0u32..10_000_000,
+        0u8..50,
+        0usize..RATES.len(),
+        0u8..3,
+        0u32..10_000,
     )
+        .prop_map(
+            |(
+                service,
+                hsn,
+                qty_thousandths,
+                price_cents,
+                discount_percent,
+                rate,
+                cess_percent,
+                other_charge_cents,
+            )| ItemSeed {
+                service,
+                hsn,
+                qty_thousandths,
+                price_cents,
+                discount_percent,
+                rate,
+                cess_percent,
+                other_charge_cents,
+            },
+        )
 }
 
 /// A valid invoice: intra-state (CGST+SGST) or inter-state (IGST), with consistent arithmetic.
@@ -118,7 +139,11 @@ fn valid_invoice() -> impl Strategy<Value = Value> {
 
 fn lowercase_all_keys(value: Value) -> Value {
     match value {
-        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k.to_lowercase(), lowercase_all_keys(v))).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k.to_lowercase(), lowercase_all_keys(v)))
+                .collect(),
+        ),
         Value::Array(items) => Value::Array(items.into_iter().map(lowercase_all_keys).collect()),
         other => other,
     }

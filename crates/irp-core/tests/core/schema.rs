@@ -782,3 +782,101 @@ fn strict_gstin_checksum_refuses_unregistered_ship_to_gstins_that_fail_it() {
         "registered GSTINs are never refused by the check"
     );
 }
+
+#[test]
+fn code_fields_with_a_pattern_use_the_pattern_and_length_templates() {
+    let error = assert_change_fails(
+        intra_state(),
+        |v| v["TranDtls"]["SupTyp"] = json!("B2C"),
+        "2140",
+        "TranDtls.SupTyp",
+    );
+    assert_eq!(
+        error.message,
+        "The field TranDtls.SupTyp must match the regular expression '(?i)^((B2B)|(SEZWP)|(SEZWOP)|(EXPWP)|(EXPWOP)|(DEXP))$'."
+    );
+    let error = assert_change_fails(
+        intra_state(),
+        |v| v["TranDtls"]["TaxSch"] = json!("GSTGSTGSTGST"),
+        "2140",
+        "TranDtls.TaxSch",
+    );
+    assert_eq!(
+        error.message,
+        "The field TranDtls.TaxSch must be a string with a minimum length of 3 and a maximum length of 10."
+    );
+    let mut padded = intra_state();
+    padded["TranDtls"]["SupTyp"] = json!(" b2b ");
+    assert_eq!(
+        validate(&padded).unwrap().tran_dtls.sup_typ,
+        irp_core::invoice::SupplyType::B2b
+    );
+}
+
+#[test]
+fn a_wrong_json_type_in_an_enumeration_is_an_invalid_value() {
+    let error = assert_change_fails(
+        intra_state(),
+        |v| v["ItemList"][0]["IsServc"] = json!(true),
+        "2140",
+        "ItemList[0].IsServc",
+    );
+    assert_eq!(
+        error.message,
+        "The field ItemList[0].IsServc has an invalid value."
+    );
+    assert_change_fails(
+        intra_state(),
+        |v| v["TranDtls"]["RegRev"] = json!(["Y"]),
+        "2159",
+        "TranDtls.RegRev",
+    );
+}
+
+#[test]
+fn the_item_limit_error_stands_at_item_list_even_when_items_have_errors() {
+    let mut invoice = intra_state();
+    invoice["ItemList"] = Value::Array((0..1001).map(|_| json!({"SlNo": "x"})).collect());
+    let errors = parse_invoice(&bytes(&invoice), &Rules::default(), &register()).unwrap_err();
+    assert_eq!(errors.len(), 100);
+    assert_eq!(
+        codes(&errors[..1]),
+        vec![("2173", "ItemList".to_owned())],
+        "2173 comes first and is never crowded out"
+    );
+    assert!(errors[1..].iter().all(|e| e.path.starts_with("ItemList[")));
+}
+
+#[test]
+fn a_port_master_is_consulted_when_loaded() {
+    let ports: std::collections::BTreeSet<String> = ["INBOM1".to_owned()].into();
+    let rules = Rules {
+        ports: Some(std::sync::Arc::new(ports)),
+        ..Rules::default()
+    };
+    let invoice = export();
+    assert_only(
+        validate_with(&invoice, &rules, &register()),
+        "2201",
+        "ExpDtls.Port",
+    );
+    let mut bombay = export();
+    bombay["ExpDtls"]["Port"] = json!("inbom1");
+    assert!(validate_with(&bombay, &rules, &register()).is_ok());
+}
+
+#[test]
+fn dates_after_2029_are_accepted_and_the_year_range_applies_everywhere() {
+    let mut invoice = export();
+    invoice["ExpDtls"]["ShipBDt"] = json!("01/01/2035");
+    invoice["RefDtls"] = json!({"PrecDocDtls": [{"InvNo": "INV/1", "InvDt": "31/12/2099"}]});
+    assert!(validate(&invoice).is_ok(), "{:?}", validate(&invoice).err());
+    assert_change_fails(
+        export(),
+        |v| v["ExpDtls"]["ShipBDt"] = json!("01/01/2100"),
+        "2140",
+        "ExpDtls.ShipBDt",
+    );
+    let ewb = with_ewb(json!({"Distance": 10, "TransDocDt": "01/01/2100"}));
+    assert_only(validate(&ewb), "4017", "EwbDtls.TransDocDt");
+}

@@ -193,3 +193,36 @@ fn the_qr_code_image_carries_the_signed_qr_code_token() {
     let svg = qr::render_svg(&signed.signed_qr_code, qr::QrEcc::M).unwrap();
     assert!(svg.starts_with("<?xml") || svg.starts_with("<svg"));
 }
+
+#[test]
+fn nic_vectors_reproduce_end_to_end_with_the_uppercase_rule_off() {
+    let mut invoice = intra_state();
+    invoice["SellerDtls"]["Gstin"] = json!("01AMBPG7773M002");
+    invoice["DocDtls"] = json!({"Typ": "crn", "No": "g2qxhY", "Dt": "01/06/2022"});
+    let as_sent = irp_core::rules::Rules {
+        uppercase_docno: false,
+        ..Default::default()
+    };
+    let bound = parse_invoice(
+        &serde_json::to_vec(&invoice).unwrap(),
+        &as_sent,
+        &register(),
+    )
+    .unwrap();
+    assert_eq!(bound.doc_dtls.no, "g2qxhY");
+    assert_eq!(
+        Irn::of(&bound).as_str(),
+        "1c96258af085e45da556494ea5e5a7b401a598ab80af4136309c2dac7b54d795"
+    );
+    let bound = parse_invoice(
+        &serde_json::to_vec(&invoice).unwrap(),
+        &Default::default(),
+        &register(),
+    )
+    .unwrap();
+    assert_eq!(bound.doc_dtls.no, "G2QXHY");
+    assert_eq!(
+        Irn::of(&bound).as_str(),
+        "e33d3d9986df65c11b1e0c3661bf252a40ca7ea72998ce989d811380ab711d69"
+    );
+}
