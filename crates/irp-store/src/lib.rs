@@ -1,0 +1,113 @@
+//! The registry behind the portals: one [`Store`] trait, implemented for SQLite (embedded, the
+//! laptop default) and PostgreSQL (several portal nodes). All SQL of the product lives in this
+//! crate.
+//!
+//! Invariants every implementation keeps (the conformance tests check them on both backends):
+//! - An IRN is registered at most once: [`Store::insert_invoice`] either stores the record or
+//!   returns the committed winner; it never reports a registration that was rolled back.
+//! - A state change (registration, cancellation, session, credentials) is committed, with its
+//!   audit row, before the call returns.
+//! - Secrets are stored only as hashes chosen by the caller (passwords, client secrets); tokens
+//!   and SEKs belong to sessions, which expire.
+//! - Times are IST wall-clock values (`NaiveDateTime`), as the spec writes them.
+
+pub mod types;
+
+use async_trait::async_trait;
+use chrono::NaiveDateTime;
+use irp_core::register::Taxpayer;
+
+pub use types::*;
+
+/// Why a store call failed. Handlers map these to the NIC envelope (`2146`, `2141`, `5001`).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record to change does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A unique key is taken (user name, client id).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database could not be reached or failed; details are for the log only.
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The registry. Implementations are cheap to clone behind an `Arc` and safe to share between
+/// tasks.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is (`"sqlite"` or `"postgres"`), for logs and `/readyz`.
+    fn backend(&self) -> &'static str;
+
+    /// Checks that the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+
+    // ---- taxpayer register (`08` §3) ----
+
+    /// Inserts or replaces a register record.
+    async fn upsert_taxpayer(&self, record: &TaxpayerRecord) -> StoreResult<()>;
+
+    /// The full record of one GSTIN (upper case), for GSTIN details.
+    async fn taxpayer_record(&self, gstin: &str) -> StoreResult<Option<TaxpayerRecord>>;
+
+    /// The rule-relevant view of several GSTINs at once (the seller, buyer and operator of one
+    /// invoice), in no particular order; unknown GSTINs are left out.
+    async fn taxpayers(&self, gstins: &[&str]) -> StoreResult<Vec<Taxpayer>>;
+
+    // ---- API clients and users (`01` §4) ----
+
+    async fn create_client(&self, client: &ApiClient) -> StoreResult<()>;
+    async fn client(&self, client_id: &str) -> StoreResult<Option<ApiClient>>;
+
+    /// Creates a user; user names are unique ignoring letter case.
+    async fn create_user(&self, user: &User) -> StoreResult<()>;
+    /// The user with this name, matched case-insensitively.
+    async fn user(&self, user_name: &str) -> StoreResult<Option<User>>;
+    /// Replaces the password hash, clears the lockout, and ends all of the user's sessions.
+    async fn set_password(&self, user_name: &str, password_hash: &str, at: NaiveDateTime) -> StoreResult<()>;
+    /// Activates or deactivates a user; deactivation ends all of its sessions.
+    async fn set_user_active(&self, user_name: &str, active: bool, at: NaiveDateTime) -> StoreResult<()>;
+    /// Records a failed login; returns the new count of consecutive failures. When the count
+    /// reaches `lock_after`, the user is locked until `lock_until`.
+    async fn record_login_failure(&self, user_name: &str, lock_after: u32, lock_until: NaiveDateTime) -> StoreResult<u32>;
+    /// Clears the failure count after a successful login.
+    async fn clear_login_failures(&self, user_name: &str) -> StoreResult<()>;
+
+    // ---- sessions (`01` §5) ----
+
+    /// The live session of (client, user, GSTIN) at `now`, if any.
+    async fn live_session(&self, key: &SessionKey, now: NaiveDateTime) -> StoreResult<Option<Session>>;
+    /// Starts a session, ending any other session of the same key (force refresh, expiry).
+    async fn start_session(&self, session: &Session) -> StoreResult<()>;
+    /// The session a token names, live or not (the caller checks expiry and the key).
+    async fn session_by_token(&self, token: &str) -> StoreResult<Option<Session>>;
+
+    // ---- invoices (`06` §1–§2) ----
+
+    /// The record of an IRN, active or cancelled.
+    async fn invoice(&self, irn: &str) -> StoreResult<Option<InvoiceRecord>>;
+    /// Registers an IRN atomically. If the IRN is already registered (by anyone, on any portal,
+    /// concurrently or before), nothing is written and the committed record is returned instead.
+    async fn insert_invoice(&self, record: &InvoiceRecord) -> StoreResult<Registration>;
+    /// Cancels an active IRN. Returns the record after the call; `Err(NotFound)` if the IRN does
+    /// not exist. If it was not active, it is returned unchanged (the caller answers `9999`).
+    async fn cancel_invoice(&self, irn: &str, cancellation: &Cancellation) -> StoreResult<InvoiceRecord>;
+    /// IRNs of `supplier` marked rejected (`REJ`) on `date` (`02` §2.11).
+    async fn rejected_irns(&self, supplier: &str, date: chrono::NaiveDate) -> StoreResult<Vec<String>>;
+
+    // ---- sequences ----
+
+    /// Reserves `count` consecutive values of the AckNo sequence of (portal, node, year) and
+    /// returns the first. Sequences start at 1.
+    async fn reserve_ack_sequence(&self, portal: u8, node: u8, year: i32, count: u32) -> StoreResult<u64>;
+
+    // ---- portal keys ----
+
+    /// Records a portal signing certificate (DER) so every node can publish every portal's keys.
+    async fn publish_certificate(&self, certificate: &PublishedCertificate) -> StoreResult<()>;
+    /// Every certificate any portal has published, current and retired.
+    async fn certificates(&self) -> StoreResult<Vec<PublishedCertificate>>;
+}

@@ -1,0 +1,194 @@
+//! The records the registry keeps.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use irp_core::register::{RegistrationStatus, Taxpayer, TaxpayerType};
+
+/// One register record with everything GSTIN details shows (`02` §2.6, `08` §3).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaxpayerRecord {
+    pub gstin: String,
+    pub trade_name: Option<String>,
+    pub legal_name: String,
+    pub addr_bnm: Option<String>,
+    pub addr_bno: Option<String>,
+    pub addr_flno: Option<String>,
+    pub addr_st: Option<String>,
+    pub addr_loc: Option<String>,
+    pub state_code: u8,
+    pub addr_pncd: Option<u32>,
+    pub taxpayer_type: TaxpayerType,
+    pub status: RegistrationStatus,
+    /// `BlkStatus`: `None`, `U` (unblocked) or `B` (blocked for e-way bills).
+    pub blk_status: Option<char>,
+    pub registered_on: Option<NaiveDate>,
+    pub deregistered_on: Option<NaiveDate>,
+    pub aato_inr: Option<u64>,
+    pub einvoice_enabled: bool,
+    pub max_items: Option<u32>,
+    /// A sandbox or test identity.
+    pub test: bool,
+}
+
+impl TaxpayerRecord {
+    /// The view the validation rules take.
+    pub fn to_taxpayer(&self) -> Taxpayer {
+        Taxpayer {
+            gstin: self.gstin.clone(),
+            legal_name: self.legal_name.clone(),
+            trade_name: self.trade_name.clone(),
+            state_code: self.state_code,
+            taxpayer_type: self.taxpayer_type,
+            status: self.status,
+            blocked: self.blk_status == Some('B'),
+            registered_on: self.registered_on,
+            deregistered_on: self.deregistered_on,
+            aato_inr: self.aato_inr,
+            einvoice_enabled: self.einvoice_enabled,
+            max_items: self.max_items,
+        }
+    }
+}
+
+/// An integrator (taxpayer or GSP) allowed to call the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiClient {
+    pub client_id: String,
+    /// Argon2id PHC string of the client secret; the secret itself is never stored.
+    pub secret_hash: String,
+    pub name: String,
+    pub active: bool,
+}
+
+/// An API user, linked to exactly one GSTIN and to the clients it may log in through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// As created; look-ups ignore letter case.
+    pub user_name: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    pub gstin: String,
+    pub client_ids: Vec<String>,
+    pub active: bool,
+    pub failed_logins: u32,
+    pub locked_until: Option<NaiveDateTime>,
+}
+
+/// Who a session belongs to: (`client_id`, `user_name`, `Gstin`) (`01` §5, D-49).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SessionKey {
+    pub client_id: String,
+    /// Lower-cased: user names compare case-insensitively.
+    pub user_name: String,
+    /// Upper-cased.
+    pub gstin: String,
+}
+
+impl SessionKey {
+    pub fn new(client_id: &str, user_name: &str, gstin: &str) -> SessionKey {
+        SessionKey {
+            client_id: client_id.to_owned(),
+            user_name: user_name.to_lowercase(),
+            gstin: gstin.to_ascii_uppercase(),
+        }
+    }
+}
+
+/// A session. The token and SEK are kept sealed (encrypted by the server under a key derived from
+/// the shared auth key), so that a copy of the database alone does not yield usable sessions; the
+/// token is found by its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub key: SessionKey,
+    /// Lower-case hex SHA-256 of the token.
+    pub token_hash: String,
+    pub token_sealed: Vec<u8>,
+    pub sek_sealed: Vec<u8>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+/// The state of an IRN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvoiceStatus {
+    Active,
+    Cancelled,
+    /// Imported from NIC's de-duplication failures; the product never creates these.
+    Rejected,
+}
+
+impl InvoiceStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            InvoiceStatus::Active => "ACT",
+            InvoiceStatus::Cancelled => "CNL",
+            InvoiceStatus::Rejected => "REJ",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<InvoiceStatus> {
+        match code {
+            "ACT" => Some(InvoiceStatus::Active),
+            "CNL" => Some(InvoiceStatus::Cancelled),
+            "REJ" => Some(InvoiceStatus::Rejected),
+            _ => None,
+        }
+    }
+}
+
+/// How an IRN was cancelled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cancellation {
+    pub at: NaiveDateTime,
+    /// `1`–`4` (`cancel-reasons.csv`, scope IRN).
+    pub reason: u8,
+    pub remark: Option<String>,
+    /// Header `Gstin` of the cancelling call.
+    pub by_gstin: String,
+    /// The serving portal of the cancelling call.
+    pub portal: u8,
+}
+
+/// One registered IRN with its signed documents, kept byte for byte as first issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceRecord {
+    pub irn: String,
+    pub seller_gstin: String,
+    pub ecm_gstin: Option<String>,
+    /// `INV`, `CRN` or `DBN`.
+    pub doc_type: String,
+    /// The stored form of the document number.
+    pub doc_no: String,
+    pub doc_date: NaiveDate,
+    pub ack_no: u64,
+    pub ack_dt: NaiveDateTime,
+    pub status: InvoiceStatus,
+    /// The origin portal (`1` or `2`).
+    pub portal: u8,
+    /// Header `Gstin` of the generating call.
+    pub generated_by: String,
+    pub signed_invoice: String,
+    pub signed_qr_code: String,
+    pub cancellation: Option<Cancellation>,
+}
+
+/// The outcome of [`crate::Store::insert_invoice`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Registration {
+    /// This call registered the IRN.
+    Inserted,
+    /// The IRN was already registered; this is the committed record.
+    Duplicate(InvoiceRecord),
+}
+
+/// A portal signing certificate as published to verifiers (`02` §5.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedCertificate {
+    pub portal: u8,
+    /// 40 upper-case hex characters.
+    pub kid: String,
+    pub der: Vec<u8>,
+    pub not_before: NaiveDateTime,
+    pub not_after: NaiveDateTime,
+    /// The certificate the portal signs with now.
+    pub current: bool,
+}
