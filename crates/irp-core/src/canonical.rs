@@ -8,7 +8,7 @@
 use chrono::{Datelike, NaiveDate};
 
 use crate::invoice::*;
-use crate::json::write_str;
+use crate::json::ObjectWriter;
 
 /// The invoice alone, as a JSON object (`{"Version":"1.1",…}`), as it will be signed.
 pub fn invoice_json(invoice: &Invoice, default_disp_ship: bool) -> String {
@@ -17,95 +17,6 @@ pub fn invoice_json(invoice: &Invoice, default_disp_ship: bool) -> String {
     write_invoice_fields(&mut object, invoice, default_disp_ship);
     object.close();
     out
-}
-
-/// Writes JSON objects member by member.
-pub(crate) struct ObjectWriter<'o> {
-    out: &'o mut String,
-    empty: bool,
-}
-
-impl<'o> ObjectWriter<'o> {
-    pub(crate) fn open(out: &'o mut String) -> ObjectWriter<'o> {
-        out.push('{');
-        ObjectWriter { out, empty: true }
-    }
-
-    pub(crate) fn close(self) {
-        self.out.push('}');
-    }
-
-    fn key(&mut self, name: &str) -> &mut String {
-        if !self.empty {
-            self.out.push(',');
-        }
-        self.empty = false;
-        write_str(self.out, name);
-        self.out.push(':');
-        self.out
-    }
-
-    pub(crate) fn str(&mut self, name: &str, value: &str) {
-        let out = self.key(name);
-        write_str(out, value);
-    }
-
-    pub(crate) fn opt_str(&mut self, name: &str, value: Option<&str>) {
-        if let Some(value) = value {
-            self.str(name, value);
-        }
-    }
-
-    /// A JSON number (or other literal) written as is.
-    pub(crate) fn raw(&mut self, name: &str, literal: &str) {
-        self.key(name).push_str(literal);
-    }
-
-    fn num(&mut self, name: &str, value: &Number) {
-        self.raw(name, value.text());
-    }
-
-    fn opt_num(&mut self, name: &str, value: &Option<Number>) {
-        if let Some(value) = value {
-            self.num(name, value);
-        }
-    }
-
-    fn flag(&mut self, name: &str, value: Option<bool>) {
-        self.opt_str(name, value.map(|yes| if yes { "Y" } else { "N" }));
-    }
-
-    fn date(&mut self, name: &str, value: Option<NaiveDate>) {
-        if let Some(date) = value {
-            self.str(name, &format_date(date));
-        }
-    }
-
-    fn object(&mut self, name: &str, write: impl FnOnce(&mut ObjectWriter<'_>)) {
-        let out = self.key(name);
-        let mut nested = ObjectWriter::open(out);
-        write(&mut nested);
-        nested.close();
-    }
-
-    fn array<T>(
-        &mut self,
-        name: &str,
-        items: &[T],
-        mut write: impl FnMut(&mut ObjectWriter<'_>, &T),
-    ) {
-        let out = self.key(name);
-        out.push('[');
-        for (index, item) in items.iter().enumerate() {
-            if index > 0 {
-                out.push(',');
-            }
-            let mut nested = ObjectWriter::open(out);
-            write(&mut nested, item);
-            nested.close();
-        }
-        out.push(']');
-    }
 }
 
 /// `dd/mm/yyyy`, zero-padded.

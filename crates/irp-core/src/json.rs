@@ -14,6 +14,10 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use chrono::NaiveDate;
+
+use crate::invoice::Number;
+
 /// Deepest nesting of arrays and objects accepted. INV-01 needs four levels.
 pub const MAX_DEPTH: usize = 64;
 
@@ -399,6 +403,96 @@ pub fn write_str(out: &mut String, text: &str) {
     }
     out.push_str(&text[run_start..]);
     out.push('"');
+}
+
+/// Writes a compact JSON object member by member, in the order the calls are made. Every
+/// NIC structure has a fixed key order, so output is written by hand rather than by a map.
+pub struct ObjectWriter<'o> {
+    out: &'o mut String,
+    empty: bool,
+}
+
+impl<'o> ObjectWriter<'o> {
+    pub fn open(out: &'o mut String) -> ObjectWriter<'o> {
+        out.push('{');
+        ObjectWriter { out, empty: true }
+    }
+
+    pub fn close(self) {
+        self.out.push('}');
+    }
+
+    pub fn key(&mut self, name: &str) -> &mut String {
+        if !self.empty {
+            self.out.push(',');
+        }
+        self.empty = false;
+        write_str(self.out, name);
+        self.out.push(':');
+        self.out
+    }
+
+    pub fn str(&mut self, name: &str, value: &str) {
+        let out = self.key(name);
+        write_str(out, value);
+    }
+
+    pub fn opt_str(&mut self, name: &str, value: Option<&str>) {
+        if let Some(value) = value {
+            self.str(name, value);
+        }
+    }
+
+    /// A JSON number (or other literal) written as is.
+    pub fn raw(&mut self, name: &str, literal: &str) {
+        self.key(name).push_str(literal);
+    }
+
+    pub fn num(&mut self, name: &str, value: &Number) {
+        self.raw(name, value.text());
+    }
+
+    pub fn opt_num(&mut self, name: &str, value: &Option<Number>) {
+        if let Some(value) = value {
+            self.num(name, value);
+        }
+    }
+
+    pub fn flag(&mut self, name: &str, value: Option<bool>) {
+        self.opt_str(name, value.map(|yes| if yes { "Y" } else { "N" }));
+    }
+
+    pub fn date(&mut self, name: &str, value: Option<NaiveDate>) {
+        if let Some(date) = value {
+            self.str(name, &crate::canonical::format_date(date));
+        }
+    }
+
+    pub fn object(&mut self, name: &str, write: impl FnOnce(&mut ObjectWriter<'_>)) {
+        let out = self.key(name);
+        let mut nested = ObjectWriter::open(out);
+        write(&mut nested);
+        nested.close();
+    }
+
+    pub fn array<T>(
+        &mut self,
+        name: &str,
+        items: &[T],
+        mut write: impl FnMut(&mut ObjectWriter<'_>, &T),
+    ) {
+        let out = self.key(name);
+        out.push('[');
+        for (index, item) in items.iter().enumerate() {
+            if index > 0 {
+                out.push(',');
+            }
+            let mut nested = ObjectWriter::open(out);
+            write(&mut nested, item);
+            nested.close();
+        }
+        out.push(']');
+    }
 }
 
 /// Formats a value back to compact JSON, numbers as their literal text. Used by tests and tools.

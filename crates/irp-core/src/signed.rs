@@ -3,9 +3,10 @@
 use rust_decimal::Decimal;
 
 use crate::ack::{Ack, format_timestamp};
-use crate::canonical::{ObjectWriter, format_date, write_invoice_fields};
+use crate::canonical::{format_date, write_invoice_fields};
 use crate::invoice::Invoice;
 use crate::irn::Irn;
+use crate::json::ObjectWriter;
 use crate::jws;
 use crate::keys::SigningKey;
 

@@ -67,19 +67,38 @@ pub trait Store: Send + Sync + 'static {
     /// The user with this name, matched case-insensitively.
     async fn user(&self, user_name: &str) -> StoreResult<Option<User>>;
     /// Replaces the password hash, clears the lockout, and ends all of the user's sessions.
-    async fn set_password(&self, user_name: &str, password_hash: &str, at: NaiveDateTime) -> StoreResult<()>;
+    async fn set_password(
+        &self,
+        user_name: &str,
+        password_hash: &str,
+        at: NaiveDateTime,
+    ) -> StoreResult<()>;
     /// Activates or deactivates a user; deactivation ends all of its sessions.
-    async fn set_user_active(&self, user_name: &str, active: bool, at: NaiveDateTime) -> StoreResult<()>;
+    async fn set_user_active(
+        &self,
+        user_name: &str,
+        active: bool,
+        at: NaiveDateTime,
+    ) -> StoreResult<()>;
     /// Records a failed login; returns the new count of consecutive failures. When the count
     /// reaches `lock_after`, the user is locked until `lock_until`.
-    async fn record_login_failure(&self, user_name: &str, lock_after: u32, lock_until: NaiveDateTime) -> StoreResult<u32>;
+    async fn record_login_failure(
+        &self,
+        user_name: &str,
+        lock_after: u32,
+        lock_until: NaiveDateTime,
+    ) -> StoreResult<u32>;
     /// Clears the failure count after a successful login.
     async fn clear_login_failures(&self, user_name: &str) -> StoreResult<()>;
 
     // ---- sessions (`01` §5) ----
 
     /// The live session of (client, user, GSTIN) at `now`, if any.
-    async fn live_session(&self, key: &SessionKey, now: NaiveDateTime) -> StoreResult<Option<Session>>;
+    async fn live_session(
+        &self,
+        key: &SessionKey,
+        now: NaiveDateTime,
+    ) -> StoreResult<Option<Session>>;
     /// Starts a session, ending any other session of the same key (force refresh, expiry).
     async fn start_session(&self, session: &Session) -> StoreResult<()>;
     /// The session a token names, live or not (the caller checks expiry and the key).
@@ -94,15 +113,29 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_invoice(&self, record: &InvoiceRecord) -> StoreResult<Registration>;
     /// Cancels an active IRN. Returns the record after the call; `Err(NotFound)` if the IRN does
     /// not exist. If it was not active, it is returned unchanged (the caller answers `9999`).
-    async fn cancel_invoice(&self, irn: &str, cancellation: &Cancellation) -> StoreResult<InvoiceRecord>;
+    async fn cancel_invoice(
+        &self,
+        irn: &str,
+        cancellation: &Cancellation,
+    ) -> StoreResult<InvoiceRecord>;
     /// IRNs of `supplier` marked rejected (`REJ`) on `date` (`02` §2.11).
-    async fn rejected_irns(&self, supplier: &str, date: chrono::NaiveDate) -> StoreResult<Vec<String>>;
+    async fn rejected_irns(
+        &self,
+        supplier: &str,
+        date: chrono::NaiveDate,
+    ) -> StoreResult<Vec<String>>;
 
     // ---- sequences ----
 
     /// Reserves `count` consecutive values of the AckNo sequence of (portal, node, year) and
     /// returns the first. Sequences start at 1.
-    async fn reserve_ack_sequence(&self, portal: u8, node: u8, year: i32, count: u32) -> StoreResult<u64>;
+    async fn reserve_ack_sequence(
+        &self,
+        portal: u8,
+        node: u8,
+        year: i32,
+        count: u32,
+    ) -> StoreResult<u64>;
 
     // ---- portal keys ----
 

@@ -67,6 +67,36 @@ pub fn parse_invoice(
     binder.finish(invoice)
 }
 
+/// The GSTINs a request names (seller, buyer, e-commerce operator, ship-to), upper-cased and
+/// without duplicates, so that a caller with an asynchronous register can fetch them before
+/// [`parse_invoice`]. Malformed input yields whatever could be found.
+pub fn referenced_gstins(input: &[u8]) -> Vec<String> {
+    let Ok(Value::Object(members)) = json::parse(input) else {
+        return Vec::new();
+    };
+    let root = Object(&members);
+    let mut found: Vec<String> = Vec::new();
+    for (section, field) in [
+        ("SellerDtls", "Gstin"),
+        ("BuyerDtls", "Gstin"),
+        ("TranDtls", "EcmGstin"),
+        ("ShipDtls", "Gstin"),
+    ] {
+        let value = match root.get(section) {
+            Some(Value::Object(inner)) => Object(inner).get(field),
+            _ => None,
+        };
+        let text = match value {
+            Some(Value::String(text)) => text.trim().to_ascii_uppercase(),
+            _ => continue,
+        };
+        if text.len() == 15 && !found.contains(&text) {
+            found.push(text);
+        }
+    }
+    found
+}
+
 /// A JSON object seen through the binding rules.
 #[derive(Clone, Copy)]
 pub(crate) struct Object<'v, 'a>(&'v [(Cow<'a, str>, Value<'a>)]);

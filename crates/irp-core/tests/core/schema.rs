@@ -880,3 +880,18 @@ fn dates_after_2029_are_accepted_and_the_year_range_applies_everywhere() {
     let ewb = with_ewb(json!({"Distance": 10, "TransDocDt": "01/01/2100"}));
     assert_only(validate(&ewb), "4017", "EwbDtls.TransDocDt");
 }
+
+#[test]
+fn referenced_gstins_are_found_case_insensitively_for_prefetching() {
+    let mut invoice = intra_state();
+    invoice["TranDtls"]["EcmGstin"] = json!(OPERATOR.to_lowercase());
+    let raw = serde_json::to_string(&invoice)
+        .unwrap()
+        .replace("\"SellerDtls\"", "\"sellerDTLS\"");
+    let found = irp_core::bind::referenced_gstins(raw.as_bytes());
+    assert_eq!(
+        found,
+        vec![SELLER.to_owned(), BUYER_KA.to_owned(), OPERATOR.to_owned()]
+    );
+    assert!(irp_core::bind::referenced_gstins(b"not json").is_empty());
+}
