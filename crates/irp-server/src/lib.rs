@@ -1,1 +1,7 @@
+//! The IRP portal: the NIC-compatible API over the pure core and the registry.
+
+pub mod clock;
+pub mod envelope;
+pub mod headers;
+pub mod secrets;
 pub mod settings;

@@ -152,18 +152,31 @@ pub struct RawSettings(BTreeMap<String, toml::Value>);
 impl RawSettings {
     /// Adds the keys of a TOML document (nested tables or dotted keys).
     pub fn add_toml(&mut self, text: &str, origin: &str) -> Result<(), SettingsError> {
-        let table: toml::Table = text
-            .parse()
-            .map_err(|error: toml::de::Error| SettingsError::File { path: origin.to_owned(), message: error.to_string() })?;
+        let table: toml::Table =
+            text.parse()
+                .map_err(|error: toml::de::Error| SettingsError::File {
+                    path: origin.to_owned(),
+                    message: error.to_string(),
+                })?;
         flatten(&mut self.0, "", toml::Value::Table(table));
         Ok(())
     }
 
     /// Adds `IRP_…` variables; other variables are ignored. Values are read as TOML values when
     /// they parse as one (`true`, `1500`, `["REG","SED"]`), otherwise as strings.
-    pub fn add_env(&mut self, vars: impl IntoIterator<Item = (String, String)>) -> Result<(), SettingsError> {
-        let by_env_name: BTreeMap<String, &str> =
-            KEYS.iter().map(|key| (format!("IRP_{}", key.replace('.', "_").to_ascii_uppercase()), *key)).collect();
+    pub fn add_env(
+        &mut self,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(), SettingsError> {
+        let by_env_name: BTreeMap<String, &str> = KEYS
+            .iter()
+            .map(|key| {
+                (
+                    format!("IRP_{}", key.replace('.', "_").to_ascii_uppercase()),
+                    *key,
+                )
+            })
+            .collect();
         for (name, raw) in vars {
             let Some(key) = by_env_name.get(&name) else {
                 continue;
@@ -192,7 +205,11 @@ fn flatten(out: &mut BTreeMap<String, toml::Value>, prefix: &str, value: toml::V
     match value {
         toml::Value::Table(table) if prefix.is_empty() || !KEYS.contains(&prefix) => {
             for (key, inner) in table {
-                let path = if prefix.is_empty() { key } else { format!("{prefix}.{key}") };
+                let path = if prefix.is_empty() {
+                    key
+                } else {
+                    format!("{prefix}.{key}")
+                };
                 flatten(out, &path, inner);
             }
         }
@@ -217,12 +234,19 @@ impl Settings {
         let environment = match r.string("environment")?.as_deref() {
             None | Some("production") => Environment::Production,
             Some("sandbox") => Environment::Sandbox,
-            Some(other) => return Err(r.invalid("environment", format!("`{other}` is not production or sandbox"))),
+            Some(other) => {
+                return Err(r.invalid(
+                    "environment",
+                    format!("`{other}` is not production or sandbox"),
+                ));
+            }
         };
         let compat = match r.string("compat")?.as_deref() {
             None | Some("native") => Compat::Native,
             Some("nic") => Compat::Nic,
-            Some(other) => return Err(r.invalid("compat", format!("`{other}` is not native or nic"))),
+            Some(other) => {
+                return Err(r.invalid("compat", format!("`{other}` is not native or nic")));
+            }
         };
         let portal_id = r.int("portal.id")?.unwrap_or(1);
         if !(1..=2).contains(&portal_id) {
@@ -238,56 +262,108 @@ impl Settings {
             doc_date_floor: match r.string("validation.doc_date_floor")?.as_deref() {
                 None => defaults.doc_date_floor,
                 Some("" | "null" | "none") => None,
-                Some(text) => Some(
-                    irp_core::bind::parse_date(text, (1900, 9999))
-                        .ok_or_else(|| r.invalid("validation.doc_date_floor", "expected dd/mm/yyyy or null".to_owned()))?,
-                ),
+                Some(text) => Some(irp_core::bind::parse_date(text, (1900, 9999)).ok_or_else(
+                    || {
+                        r.invalid(
+                            "validation.doc_date_floor",
+                            "expected dd/mm/yyyy or null".to_owned(),
+                        )
+                    },
+                )?),
             },
             date_year_range: match r.int_list("validation.date_year_range")? {
                 None => defaults.date_year_range,
-                Some(list) if list.len() == 2 && list[0] <= list[1] => (list[0] as i32, list[1] as i32),
-                Some(_) => return Err(r.invalid("validation.date_year_range", "expected [from, to]".to_owned())),
+                Some(list) if list.len() == 2 && list[0] <= list[1] => {
+                    (list[0] as i32, list[1] as i32)
+                }
+                Some(_) => {
+                    return Err(r.invalid(
+                        "validation.date_year_range",
+                        "expected [from, to]".to_owned(),
+                    ));
+                }
             },
-            reporting_window_days: r.int("reporting_limit.window_days")?.unwrap_or(defaults.reporting_window_days),
+            reporting_window_days: r
+                .int("reporting_limit.window_days")?
+                .unwrap_or(defaults.reporting_window_days),
             reporting_counting: match r.string("reporting_limit.counting")?.as_deref() {
                 None | Some("inclusive") => Counting::Inclusive,
                 Some("exclusive") => Counting::Exclusive,
-                Some(_) => return Err(r.invalid("reporting_limit.counting", "inclusive or exclusive".to_owned())),
+                Some(_) => {
+                    return Err(r.invalid(
+                        "reporting_limit.counting",
+                        "inclusive or exclusive".to_owned(),
+                    ));
+                }
             },
-            reporting_schedule: r.schedule("reporting_limit.schedule")?.unwrap_or(defaults.reporting_schedule),
-            gst_rates: r.decimal_list("validation.gst_rates")?.unwrap_or(defaults.gst_rates),
-            hsn_min_digits_high: r.int("validation.hsn_min_digits_high")?.unwrap_or(defaults.hsn_min_digits_high),
-            hsn_min_digits_low: r.int("validation.hsn_min_digits_low")?.unwrap_or(defaults.hsn_min_digits_low),
-            hsn_aato_threshold_inr: r.int("validation.hsn_aato_threshold_inr")?.unwrap_or(defaults.hsn_aato_threshold_inr),
+            reporting_schedule: r
+                .schedule("reporting_limit.schedule")?
+                .unwrap_or(defaults.reporting_schedule),
+            gst_rates: r
+                .decimal_list("validation.gst_rates")?
+                .unwrap_or(defaults.gst_rates),
+            hsn_min_digits_high: r
+                .int("validation.hsn_min_digits_high")?
+                .unwrap_or(defaults.hsn_min_digits_high),
+            hsn_min_digits_low: r
+                .int("validation.hsn_min_digits_low")?
+                .unwrap_or(defaults.hsn_min_digits_low),
+            hsn_aato_threshold_inr: r
+                .int("validation.hsn_aato_threshold_inr")?
+                .unwrap_or(defaults.hsn_aato_threshold_inr),
             hsn_master: match r.string("validation.hsn_master")?.as_deref() {
                 None | Some("hsn-sac.csv" | "shipped") => HsnMasterSetting::Shipped,
                 Some("none") => HsnMasterSetting::Off,
                 Some(path) => {
-                    let text = std::fs::read_to_string(path)
-                        .map_err(|error| r.invalid("validation.hsn_master", format!("cannot read {path}: {error}")))?;
-                    let codes = text.lines().skip(1).filter_map(|line| line.split(',').next()).map(str::trim);
+                    let text = std::fs::read_to_string(path).map_err(|error| {
+                        r.invalid(
+                            "validation.hsn_master",
+                            format!("cannot read {path}: {error}"),
+                        )
+                    })?;
+                    let codes = text
+                        .lines()
+                        .skip(1)
+                        .filter_map(|line| line.split(',').next())
+                        .map(str::trim);
                     HsnMasterSetting::Custom(Arc::new(HsnMaster::from_codes(codes)))
                 }
             },
             ports: match r.string("validation.ports")? {
                 None => None,
                 Some(path) => {
-                    let text = std::fs::read_to_string(&path)
-                        .map_err(|error| r.invalid("validation.ports", format!("cannot read {path}: {error}")))?;
-                    let codes = text.lines().skip(1).filter_map(|line| line.split(',').next()).map(|c| c.trim().to_ascii_uppercase());
+                    let text = std::fs::read_to_string(&path).map_err(|error| {
+                        r.invalid("validation.ports", format!("cannot read {path}: {error}"))
+                    })?;
+                    let codes = text
+                        .lines()
+                        .skip(1)
+                        .filter_map(|line| line.split(',').next())
+                        .map(|c| c.trim().to_ascii_uppercase());
                     Some(Arc::new(codes.filter(|c| !c.is_empty()).collect()))
                 }
             },
-            pin_state_check: r.bool("validation.pin_state_check")?.unwrap_or(defaults.pin_state_check),
-            enforce_2245: r.bool("validation.enforce_2245")?.unwrap_or(defaults.enforce_2245),
-            enforce_2264: r.bool("validation.enforce_2264")?.unwrap_or(defaults.enforce_2264),
+            pin_state_check: r
+                .bool("validation.pin_state_check")?
+                .unwrap_or(defaults.pin_state_check),
+            enforce_2245: r
+                .bool("validation.enforce_2245")?
+                .unwrap_or(defaults.enforce_2245),
+            enforce_2264: r
+                .bool("validation.enforce_2264")?
+                .unwrap_or(defaults.enforce_2264),
             allowed_supplier_types: match r.string_list("validation.allowed_supplier_types")? {
                 None => defaults.allowed_supplier_types,
                 Some(codes) => codes
                     .iter()
                     .map(|code| TaxpayerType::from_code(code))
                     .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| r.invalid("validation.allowed_supplier_types", "unknown taxpayer type".to_owned()))?,
+                    .ok_or_else(|| {
+                        r.invalid(
+                            "validation.allowed_supplier_types",
+                            "unknown taxpayer type".to_owned(),
+                        )
+                    })?,
             },
             export_required_fields: match r.string_list("validation.export_required_fields")? {
                 None => defaults.export_required_fields,
@@ -295,38 +371,67 @@ impl Settings {
                     .iter()
                     .map(|field| export_field(field))
                     .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| r.invalid("validation.export_required_fields", "unknown ExpDtls field".to_owned()))?,
+                    .ok_or_else(|| {
+                        r.invalid(
+                            "validation.export_required_fields",
+                            "unknown ExpDtls field".to_owned(),
+                        )
+                    })?,
             },
-            item_tolerance: r.decimal("validation.item_tolerance")?.unwrap_or(defaults.item_tolerance),
-            total_tolerance: r.decimal("validation.total_tolerance")?.unwrap_or(defaults.total_tolerance),
-            invoice_tolerance: r.decimal("validation.invoice_tolerance")?.unwrap_or(defaults.invoice_tolerance),
-            strict_decimals: r.bool("validation.strict_decimals")?.unwrap_or(defaults.strict_decimals),
-            empty_string_as_absent: r.bool("validation.empty_string_as_absent")?.unwrap_or(defaults.empty_string_as_absent),
-            strict_gstin_checksum: r.bool("validation.strict_gstin_checksum")?.unwrap_or(defaults.strict_gstin_checksum),
-            max_errors: r.int("validation.max_errors")?.unwrap_or(defaults.max_errors),
+            item_tolerance: r
+                .decimal("validation.item_tolerance")?
+                .unwrap_or(defaults.item_tolerance),
+            total_tolerance: r
+                .decimal("validation.total_tolerance")?
+                .unwrap_or(defaults.total_tolerance),
+            invoice_tolerance: r
+                .decimal("validation.invoice_tolerance")?
+                .unwrap_or(defaults.invoice_tolerance),
+            strict_decimals: r
+                .bool("validation.strict_decimals")?
+                .unwrap_or(defaults.strict_decimals),
+            empty_string_as_absent: r
+                .bool("validation.empty_string_as_absent")?
+                .unwrap_or(defaults.empty_string_as_absent),
+            strict_gstin_checksum: r
+                .bool("validation.strict_gstin_checksum")?
+                .unwrap_or(defaults.strict_gstin_checksum),
+            max_errors: r
+                .int("validation.max_errors")?
+                .unwrap_or(defaults.max_errors),
             max_items: r.int("limits.max_items")?.unwrap_or(defaults.max_items),
-            uppercase_docno: r.bool("irn.uppercase_docno")?.unwrap_or(defaults.uppercase_docno),
+            uppercase_docno: r
+                .bool("irn.uppercase_docno")?
+                .unwrap_or(defaults.uppercase_docno),
         };
         let qr_ecc = match r.string("print.qr_ecc")? {
             None => QrEcc::M,
-            Some(text) => text.parse().map_err(|_| r.invalid("print.qr_ecc", "one of L, M, Q, H".to_owned()))?,
+            Some(text) => text
+                .parse()
+                .map_err(|_| r.invalid("print.qr_ecc", "one of L, M, Q, H".to_owned()))?,
         };
         Ok(Settings {
             compat,
             environment,
             portal_id,
             node_digit,
-            jws_iss: r.string("portal.jws_iss")?.unwrap_or_else(|| if sandbox { "NIC Sandbox" } else { "NIC" }.to_owned()),
+            jws_iss: r
+                .string("portal.jws_iss")?
+                .unwrap_or_else(|| if sandbox { "NIC Sandbox" } else { "NIC" }.to_owned()),
             signing_key: r.string("portal.signing_key")?.map(PathBuf::from),
             signing_cert: r.string("portal.signing_cert")?.map(PathBuf::from),
             auth_private_key: r.string("keys.auth_private_key")?.map(PathBuf::from),
             auth_rsa_bits: r.int("keys.auth_rsa_bits")?.unwrap_or(2048),
-            token_minutes: r.int("auth.token_minutes")?.unwrap_or(if sandbox { 60 } else { 360 }),
+            token_minutes: r
+                .int("auth.token_minutes")?
+                .unwrap_or(if sandbox { 60 } else { 360 }),
             force_refresh_window_minutes: r.int("auth.force_refresh_window_minutes")?.unwrap_or(10),
             max_failed_logins: r.int("auth.max_failed_logins")?.unwrap_or(5),
             lockout_minutes: r.int("auth.lockout_minutes")?.unwrap_or(15),
             max_body_bytes: r.int("limits.max_body_bytes")?.unwrap_or(2 * 1024 * 1024),
-            max_body_bytes_large: r.int("limits.max_body_bytes_large")?.unwrap_or(8 * 1024 * 1024),
+            max_body_bytes_large: r
+                .int("limits.max_body_bytes_large")?
+                .unwrap_or(8 * 1024 * 1024),
             envelope_minute_rounding: r.bool("ack.envelope_minute_rounding")?.unwrap_or(false),
             default_disp_ship: r.bool("signing.default_disp_ship")?.unwrap_or(false),
             cancel_window_hours: r.int("cancel.window_hours")?.unwrap_or(24),
@@ -342,7 +447,9 @@ impl Settings {
             bulk_retention_days: r.int("bulk.retention_days")?.unwrap_or(30),
             qr_ecc,
             throttle_enabled: r.bool("throttle.enabled")?.unwrap_or(false),
-            throttle_max_identical_failures: r.int("throttle.max_identical_failures")?.unwrap_or(100),
+            throttle_max_identical_failures: r
+                .int("throttle.max_identical_failures")?
+                .unwrap_or(100),
             throttle_window_minutes: r.int("throttle.window_minutes")?.unwrap_or(60),
         })
     }
@@ -370,7 +477,10 @@ struct Reader<'a>(&'a BTreeMap<String, toml::Value>);
 
 impl Reader<'_> {
     fn invalid(&self, key: &str, message: String) -> SettingsError {
-        SettingsError::Invalid { key: key.to_owned(), message }
+        SettingsError::Invalid {
+            key: key.to_owned(),
+            message,
+        }
     }
 
     fn string(&self, key: &str) -> Result<Option<String>, SettingsError> {
@@ -386,7 +496,9 @@ impl Reader<'_> {
             None => Ok(None),
             Some(toml::Value::Boolean(value)) => Ok(Some(*value)),
             Some(toml::Value::String(text)) if text.eq_ignore_ascii_case("true") => Ok(Some(true)),
-            Some(toml::Value::String(text)) if text.eq_ignore_ascii_case("false") => Ok(Some(false)),
+            Some(toml::Value::String(text)) if text.eq_ignore_ascii_case("false") => {
+                Ok(Some(false))
+            }
             Some(_) => Err(self.invalid(key, "expected true or false".to_owned())),
         }
     }
@@ -395,12 +507,15 @@ impl Reader<'_> {
         let number = match self.0.get(key) {
             None => return Ok(None),
             Some(toml::Value::Integer(value)) => *value,
-            Some(toml::Value::String(text)) => {
-                text.trim().parse().map_err(|_| self.invalid(key, "expected a whole number".to_owned()))?
-            }
+            Some(toml::Value::String(text)) => text
+                .trim()
+                .parse()
+                .map_err(|_| self.invalid(key, "expected a whole number".to_owned()))?,
             Some(_) => return Err(self.invalid(key, "expected a whole number".to_owned())),
         };
-        T::try_from(number).map(Some).map_err(|_| self.invalid(key, "number out of range".to_owned()))
+        T::try_from(number)
+            .map(Some)
+            .map_err(|_| self.invalid(key, "number out of range".to_owned()))
     }
 
     fn float(&self, key: &str) -> Result<Option<f64>, SettingsError> {
@@ -408,9 +523,11 @@ impl Reader<'_> {
             None => Ok(None),
             Some(toml::Value::Float(value)) => Ok(Some(*value)),
             Some(toml::Value::Integer(value)) => Ok(Some(*value as f64)),
-            Some(toml::Value::String(text)) => {
-                text.trim().parse().map(Some).map_err(|_| self.invalid(key, "expected a number".to_owned()))
-            }
+            Some(toml::Value::String(text)) => text
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| self.invalid(key, "expected a number".to_owned())),
             Some(_) => Err(self.invalid(key, "expected a number".to_owned())),
         }
     }
@@ -418,7 +535,9 @@ impl Reader<'_> {
     fn decimal(&self, key: &str) -> Result<Option<Decimal>, SettingsError> {
         match self.0.get(key) {
             None => Ok(None),
-            Some(value) => decimal_of(value).map(Some).ok_or_else(|| self.invalid(key, "expected a decimal".to_owned())),
+            Some(value) => decimal_of(value)
+                .map(Some)
+                .ok_or_else(|| self.invalid(key, "expected a decimal".to_owned())),
         }
     }
 
@@ -426,9 +545,11 @@ impl Reader<'_> {
         match self.0.get(key) {
             None => Ok(None),
             Some(toml::Value::Array(items)) => Ok(Some(items.clone())),
-            Some(toml::Value::String(text)) => {
-                Ok(Some(text.split(',').map(|item| toml::Value::String(item.trim().to_owned())).collect()))
-            }
+            Some(toml::Value::String(text)) => Ok(Some(
+                text.split(',')
+                    .map(|item| toml::Value::String(item.trim().to_owned()))
+                    .collect(),
+            )),
             Some(_) => Err(self.invalid(key, "expected a list".to_owned())),
         }
     }
@@ -446,7 +567,9 @@ impl Reader<'_> {
     }
 
     fn int_list(&self, key: &str) -> Result<Option<Vec<i64>>, SettingsError> {
-        let Some(items) = self.list(key)? else { return Ok(None) };
+        let Some(items) = self.list(key)? else {
+            return Ok(None);
+        };
         items
             .iter()
             .map(|item| match item {
@@ -460,7 +583,9 @@ impl Reader<'_> {
     }
 
     fn decimal_list(&self, key: &str) -> Result<Option<Vec<Decimal>>, SettingsError> {
-        let Some(items) = self.list(key)? else { return Ok(None) };
+        let Some(items) = self.list(key)? else {
+            return Ok(None);
+        };
         items
             .iter()
             .map(decimal_of)
@@ -470,12 +595,16 @@ impl Reader<'_> {
     }
 
     fn schedule(&self, key: &str) -> Result<Option<Vec<ReportingThreshold>>, SettingsError> {
-        let Some(items) = self.list(key)? else { return Ok(None) };
+        let Some(items) = self.list(key)? else {
+            return Ok(None);
+        };
         let parse_step = |item: &toml::Value| -> Option<ReportingThreshold> {
             let table = item.as_table()?;
             let from = match table.get("from")? {
                 toml::Value::String(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?,
-                toml::Value::Datetime(datetime) => NaiveDate::parse_from_str(&datetime.to_string(), "%Y-%m-%d").ok()?,
+                toml::Value::Datetime(datetime) => {
+                    NaiveDate::parse_from_str(&datetime.to_string(), "%Y-%m-%d").ok()?
+                }
                 _ => return None,
             };
             let aato_min_inr = u64::try_from(table.get("aato_min_inr")?.as_integer()?).ok()?;
@@ -486,7 +615,12 @@ impl Reader<'_> {
             .map(parse_step)
             .collect::<Option<Vec<_>>>()
             .map(Some)
-            .ok_or_else(|| self.invalid(key, "expected [{from = \"yyyy-mm-dd\", aato_min_inr = N}, …]".to_owned()))
+            .ok_or_else(|| {
+                self.invalid(
+                    key,
+                    "expected [{from = \"yyyy-mm-dd\", aato_min_inr = N}, …]".to_owned(),
+                )
+            })
     }
 }
 
@@ -515,12 +649,22 @@ mod tests {
     #[test]
     fn file_then_environment_override_and_sandbox_changes_token_and_iss() {
         let mut raw = RawSettings::default();
-        raw.add_toml("environment = \"sandbox\"\n[validation]\nstrict_decimals = true\nmax_errors = 5\n", "test").unwrap();
+        raw.add_toml(
+            "environment = \"sandbox\"\n[validation]\nstrict_decimals = true\nmax_errors = 5\n",
+            "test",
+        )
+        .unwrap();
         raw.add_env([
             ("IRP_VALIDATION_MAX_ERRORS".to_owned(), "7".to_owned()),
             ("IRP_PORTAL_ID".to_owned(), "2".to_owned()),
-            ("IRP_VALIDATION_DOC_DATE_FLOOR".to_owned(), "null".to_owned()),
-            ("IRP_VALIDATION_ALLOWED_SUPPLIER_TYPES".to_owned(), "REG,SED,NRT".to_owned()),
+            (
+                "IRP_VALIDATION_DOC_DATE_FLOOR".to_owned(),
+                "null".to_owned(),
+            ),
+            (
+                "IRP_VALIDATION_ALLOWED_SUPPLIER_TYPES".to_owned(),
+                "REG,SED,NRT".to_owned(),
+            ),
             ("PATH".to_owned(), "/bin".to_owned()),
         ])
         .unwrap();
@@ -539,17 +683,27 @@ mod tests {
     #[test]
     fn unknown_and_invalid_keys_are_refused() {
         let mut raw = RawSettings::default();
-        raw.add_toml("[validation]\nstrict_decimal = true\n", "test").unwrap();
-        assert!(matches!(Settings::from_raw(&raw), Err(SettingsError::Unknown(key)) if key == "validation.strict_decimal"));
+        raw.add_toml("[validation]\nstrict_decimal = true\n", "test")
+            .unwrap();
+        assert!(
+            matches!(Settings::from_raw(&raw), Err(SettingsError::Unknown(key)) if key == "validation.strict_decimal")
+        );
         let mut raw = RawSettings::default();
         raw.add_toml("portal.id = 3\n", "test").unwrap();
-        assert!(matches!(Settings::from_raw(&raw), Err(SettingsError::Invalid { .. })));
+        assert!(matches!(
+            Settings::from_raw(&raw),
+            Err(SettingsError::Invalid { .. })
+        ));
     }
 
     #[test]
     fn the_reporting_schedule_is_a_list_of_tables() {
         let mut raw = RawSettings::default();
-        raw.add_toml("[reporting_limit]\nschedule = [{from = \"2026-01-01\", aato_min_inr = 10}]\n", "test").unwrap();
+        raw.add_toml(
+            "[reporting_limit]\nschedule = [{from = \"2026-01-01\", aato_min_inr = 10}]\n",
+            "test",
+        )
+        .unwrap();
         let settings = Settings::from_raw(&raw).unwrap();
         assert_eq!(settings.rules.reporting_schedule.len(), 1);
         assert_eq!(settings.rules.reporting_schedule[0].aato_min_inr, 10);
