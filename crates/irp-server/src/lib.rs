@@ -1,7 +1,10 @@
 //! The IRP portal: the NIC-compatible API over the pure core and the registry.
 
+pub mod api;
 pub mod clock;
 pub mod envelope;
 pub mod headers;
+pub mod router;
 pub mod secrets;
 pub mod settings;
+pub mod state;
