@@ -10,14 +10,47 @@
 //! - Secrets are stored only as hashes chosen by the caller (passwords, client secrets); tokens
 //!   and SEKs belong to sessions, which expire.
 //! - Times are IST wall-clock values (`NaiveDateTime`), as the spec writes them.
+//!
+//! Layout: [`sqlite`] and [`postgres`] implement the trait, each split into `mod.rs` (opening,
+//! register, clients, portal look-ups), `users.rs` (users and sessions), `invoices.rs` and
+//! `portal.rs` (AckNo sequences, certificates); `rows` holds the row types both share, `errors`
+//! the mapping of driver failures, [`audit`] the audit trail's vocabulary. The schema is in
+//! `migrations/{sqlite,postgres}/`, one logical model in two dialects.
+//!
+//! The conformance tests (`tests/conformance/`) run every case against both backends.
 
+pub mod audit;
+mod errors;
+pub mod postgres;
+mod rows;
+pub mod sqlite;
 pub mod types;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::NaiveDateTime;
 use irp_core::register::Taxpayer;
 
+pub use audit::AuditEntry;
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
 pub use types::*;
+
+/// Opens the registry `url` names and brings its schema up to date: `postgres://…` or
+/// `postgresql://…` selects PostgreSQL; a `sqlite:` URL or a plain path selects SQLite, creating
+/// the file and its directory if missing.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::open(url).await?))
+    } else if url.starts_with("sqlite:") || !url.contains("://") {
+        Ok(Arc::new(SqliteStore::open(url).await?))
+    } else {
+        Err(StoreError::Database(
+            "open: unsupported registry URL scheme".into(),
+        ))
+    }
+}
 
 /// Why a store call failed. Handlers map these to the NIC envelope (`2146`, `2141`, `5001`).
 #[derive(Debug, thiserror::Error)]
@@ -67,23 +100,44 @@ pub trait Store: Send + Sync + 'static {
     /// The user with this name, matched case-insensitively.
     async fn user(&self, user_name: &str) -> StoreResult<Option<User>>;
     /// Replaces the password hash, clears the lockout, and ends all of the user's sessions.
-    async fn set_password(&self, user_name: &str, password_hash: &str, at: NaiveDateTime) -> StoreResult<()>;
+    async fn set_password(
+        &self,
+        user_name: &str,
+        password_hash: &str,
+        at: NaiveDateTime,
+    ) -> StoreResult<()>;
     /// Activates or deactivates a user; deactivation ends all of its sessions.
-    async fn set_user_active(&self, user_name: &str, active: bool, at: NaiveDateTime) -> StoreResult<()>;
+    async fn set_user_active(
+        &self,
+        user_name: &str,
+        active: bool,
+        at: NaiveDateTime,
+    ) -> StoreResult<()>;
     /// Records a failed login; returns the new count of consecutive failures. When the count
     /// reaches `lock_after`, the user is locked until `lock_until`.
-    async fn record_login_failure(&self, user_name: &str, lock_after: u32, lock_until: NaiveDateTime) -> StoreResult<u32>;
+    async fn record_login_failure(
+        &self,
+        user_name: &str,
+        lock_after: u32,
+        lock_until: NaiveDateTime,
+    ) -> StoreResult<u32>;
     /// Clears the failure count after a successful login.
     async fn clear_login_failures(&self, user_name: &str) -> StoreResult<()>;
 
     // ---- sessions (`01` §5) ----
 
     /// The live session of (client, user, GSTIN) at `now`, if any.
-    async fn live_session(&self, key: &SessionKey, now: NaiveDateTime) -> StoreResult<Option<Session>>;
+    async fn live_session(
+        &self,
+        key: &SessionKey,
+        now: NaiveDateTime,
+    ) -> StoreResult<Option<Session>>;
     /// Starts a session, ending any other session of the same key (force refresh, expiry).
     async fn start_session(&self, session: &Session) -> StoreResult<()>;
-    /// The session a token names, live or not (the caller checks expiry and the key).
-    async fn session_by_token(&self, token: &str) -> StoreResult<Option<Session>>;
+    /// The session a token names, live or not (the caller checks expiry and the key). The token
+    /// is given as its hash ([`Session::token_hash`]: lower-case hex SHA-256), the only form the
+    /// store keeps.
+    async fn session_by_token(&self, token_hash: &str) -> StoreResult<Option<Session>>;
 
     // ---- invoices (`06` §1–§2) ----
 
@@ -94,15 +148,29 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_invoice(&self, record: &InvoiceRecord) -> StoreResult<Registration>;
     /// Cancels an active IRN. Returns the record after the call; `Err(NotFound)` if the IRN does
     /// not exist. If it was not active, it is returned unchanged (the caller answers `9999`).
-    async fn cancel_invoice(&self, irn: &str, cancellation: &Cancellation) -> StoreResult<InvoiceRecord>;
+    async fn cancel_invoice(
+        &self,
+        irn: &str,
+        cancellation: &Cancellation,
+    ) -> StoreResult<InvoiceRecord>;
     /// IRNs of `supplier` marked rejected (`REJ`) on `date` (`02` §2.11).
-    async fn rejected_irns(&self, supplier: &str, date: chrono::NaiveDate) -> StoreResult<Vec<String>>;
+    async fn rejected_irns(
+        &self,
+        supplier: &str,
+        date: chrono::NaiveDate,
+    ) -> StoreResult<Vec<String>>;
 
     // ---- sequences ----
 
     /// Reserves `count` consecutive values of the AckNo sequence of (portal, node, year) and
     /// returns the first. Sequences start at 1.
-    async fn reserve_ack_sequence(&self, portal: u8, node: u8, year: i32, count: u32) -> StoreResult<u64>;
+    async fn reserve_ack_sequence(
+        &self,
+        portal: u8,
+        node: u8,
+        year: i32,
+        count: u32,
+    ) -> StoreResult<u64>;
 
     // ---- portal keys ----
 
