@@ -10,14 +10,47 @@
 //! - Secrets are stored only as hashes chosen by the caller (passwords, client secrets); tokens
 //!   and SEKs belong to sessions, which expire.
 //! - Times are IST wall-clock values (`NaiveDateTime`), as the spec writes them.
+//!
+//! Layout: [`sqlite`] and [`postgres`] implement the trait, each split into `mod.rs` (opening,
+//! register, clients, portal look-ups), `users.rs` (users and sessions), `invoices.rs` and
+//! `portal.rs` (AckNo sequences, certificates); `rows` holds the row types both share, `errors`
+//! the mapping of driver failures, [`audit`] the audit trail's vocabulary. The schema is in
+//! `migrations/{sqlite,postgres}/`, one logical model in two dialects.
+//!
+//! The conformance tests (`tests/conformance/`) run every case against both backends.
 
+pub mod audit;
+mod errors;
+pub mod postgres;
+mod rows;
+pub mod sqlite;
 pub mod types;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::NaiveDateTime;
 use irp_core::register::Taxpayer;
 
+pub use audit::AuditEntry;
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
 pub use types::*;
+
+/// Opens the registry `url` names and brings its schema up to date: `postgres://…` or
+/// `postgresql://…` selects PostgreSQL; a `sqlite:` URL or a plain path selects SQLite, creating
+/// the file and its directory if missing.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::open(url).await?))
+    } else if url.starts_with("sqlite:") || !url.contains("://") {
+        Ok(Arc::new(SqliteStore::open(url).await?))
+    } else {
+        Err(StoreError::Database(
+            "open: unsupported registry URL scheme".into(),
+        ))
+    }
+}
 
 /// Why a store call failed. Handlers map these to the NIC envelope (`2146`, `2141`, `5001`).
 #[derive(Debug, thiserror::Error)]
@@ -101,8 +134,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<Session>>;
     /// Starts a session, ending any other session of the same key (force refresh, expiry).
     async fn start_session(&self, session: &Session) -> StoreResult<()>;
-    /// The session a token names, live or not (the caller checks expiry and the key).
-    async fn session_by_token(&self, token: &str) -> StoreResult<Option<Session>>;
+    /// The session a token names, live or not (the caller checks expiry and the key). The token
+    /// is given as its hash ([`Session::token_hash`]: lower-case hex SHA-256), the only form the
+    /// store keeps.
+    async fn session_by_token(&self, token_hash: &str) -> StoreResult<Option<Session>>;
 
     // ---- invoices (`06` §1–§2) ----
 

@@ -172,7 +172,7 @@ pub struct InvoiceRecord {
 }
 
 /// The outcome of [`crate::Store::insert_invoice`].
-// Returned once per registration and matched at once, so boxing the record would buy nothing.
+// Returned once per call and matched at once; boxing the record would buy nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Registration {

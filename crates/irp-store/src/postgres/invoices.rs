@@ -1,0 +1,144 @@
+//! Invoices on PostgreSQL: registration, cancellation and rejected IRNs (`06` §1–§2).
+
+use chrono::{NaiveDate, NaiveTime};
+use sqlx::postgres::PgConnection;
+
+use super::{PostgresStore, audit, commit};
+use crate::audit::event;
+use crate::errors::db_error;
+use crate::rows::{InvoiceParams, InvoiceRow, int, invoice_columns};
+use crate::{Cancellation, InvoiceRecord, Registration, StoreError, StoreResult};
+
+pub(super) async fn invoice_in(
+    conn: &mut PgConnection,
+    op: &'static str,
+    irn: &str,
+) -> StoreResult<Option<InvoiceRecord>> {
+    let row: Option<InvoiceRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        invoice_columns!(),
+        " FROM invoices WHERE irn = $1"
+    ))
+    .bind(irn)
+    .fetch_optional(conn)
+    .await
+    .map_err(|e| db_error(op, e))?;
+    row.map(InvoiceRecord::try_from).transpose()
+}
+
+pub(super) async fn insert_invoice(
+    store: &PostgresStore,
+    record: &InvoiceRecord,
+) -> StoreResult<Registration> {
+    const OP: &str = "insert_invoice";
+    let p = InvoiceParams::new(record)?;
+    let c = record.cancellation.as_ref();
+    let mut tx = store.write(OP).await?;
+    // A concurrent insert of the same IRN makes this statement wait for that transaction's
+    // end: on commit nothing is inserted, on rollback this one inserts.
+    let inserted: Option<(String,)> = sqlx::query_as(concat!(
+        "INSERT INTO invoices (",
+        invoice_columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+         ON CONFLICT (irn) DO NOTHING RETURNING irn"
+    ))
+    .bind(&record.irn)
+    .bind(&record.seller_gstin)
+    .bind(&record.ecm_gstin)
+    .bind(&record.doc_type)
+    .bind(&record.doc_no)
+    .bind(record.doc_date)
+    .bind(p.ack_no)
+    .bind(record.ack_dt)
+    .bind(record.status.code())
+    .bind(p.portal)
+    .bind(&record.generated_by)
+    .bind(&record.signed_invoice)
+    .bind(&record.signed_qr_code)
+    .bind(c.map(|c| c.at))
+    .bind(p.cancel_reason)
+    .bind(c.and_then(|c| c.remark.as_deref()))
+    .bind(c.map(|c| c.by_gstin.as_str()))
+    .bind(p.cancel_portal)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(|e| db_error(OP, e))?;
+    if inserted.is_some() {
+        audit(
+            &mut tx,
+            OP,
+            event::INVOICE_INSERT,
+            &record.irn,
+            &p.audit_detail(),
+        )
+        .await?;
+        commit(tx, OP).await?;
+        return Ok(Registration::Inserted);
+    }
+    // READ COMMITTED: this statement's snapshot includes the winner's commit.
+    let winner = invoice_in(&mut tx, OP, &record.irn)
+        .await?
+        .ok_or_else(|| StoreError::Database(format!("{OP}: conflicting record not found")))?;
+    commit(tx, OP).await?;
+    Ok(Registration::Duplicate(winner))
+}
+
+pub(super) async fn cancel_invoice(
+    store: &PostgresStore,
+    irn: &str,
+    cancellation: &Cancellation,
+) -> StoreResult<InvoiceRecord> {
+    const OP: &str = "cancel_invoice";
+    let reason: i16 = int(cancellation.reason, "invoices.cancel_reason")?;
+    let portal: i16 = int(cancellation.portal, "invoices.cancel_portal")?;
+    let mut tx = store.write(OP).await?;
+    let cancelled = sqlx::query(
+        "UPDATE invoices SET status = 'CNL', cancelled_at = $1, cancel_reason = $2,
+            cancel_remark = $3, cancelled_by = $4, cancel_portal = $5
+         WHERE irn = $6 AND status = 'ACT'",
+    )
+    .bind(cancellation.at)
+    .bind(reason)
+    .bind(&cancellation.remark)
+    .bind(&cancellation.by_gstin)
+    .bind(portal)
+    .bind(irn)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| db_error(OP, e))?
+    .rows_affected()
+        == 1;
+    if cancelled {
+        let detail = format!(
+            "reason={} by={} portal={}",
+            reason, cancellation.by_gstin, portal
+        );
+        audit(&mut tx, OP, event::INVOICE_CANCEL, irn, &detail).await?;
+    }
+    let record = invoice_in(&mut tx, OP, irn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    commit(tx, OP).await?;
+    Ok(record)
+}
+
+pub(super) async fn rejected_irns(
+    store: &PostgresStore,
+    supplier: &str,
+    date: NaiveDate,
+) -> StoreResult<Vec<String>> {
+    let from = date.and_time(NaiveTime::MIN);
+    let until = date.succ_opt().unwrap_or(date).and_time(NaiveTime::MIN);
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT irn FROM invoices
+         WHERE status = 'REJ' AND seller_gstin = $1 AND ack_dt >= $2 AND ack_dt < $3
+         ORDER BY ack_dt, irn",
+    )
+    .bind(supplier.to_ascii_uppercase())
+    .bind(from)
+    .bind(until)
+    .fetch_all(&store.pool)
+    .await
+    .map_err(|e| db_error("rejected_irns", e))?;
+    Ok(rows.into_iter().map(|(irn,)| irn).collect())
+}

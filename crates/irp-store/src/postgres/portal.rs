@@ -1,0 +1,98 @@
+//! Per-portal state on PostgreSQL: AckNo sequences and signing certificates.
+
+use super::{PostgresStore, audit, commit};
+use crate::audit::event;
+use crate::errors::db_error;
+use crate::rows::int;
+use crate::{PublishedCertificate, StoreError, StoreResult};
+
+pub(super) async fn reserve_ack_sequence(
+    store: &PostgresStore,
+    portal: u8,
+    node: u8,
+    year: i32,
+    count: u32,
+) -> StoreResult<u64> {
+    const OP: &str = "reserve_ack_sequence";
+    let count = i64::from(count);
+    let mut tx = store.write(OP).await?;
+    // One upsert creates the sequence at 1 or advances it; `next_value` is the first value not
+    // yet handed out, so this reservation is [next_value - count, next_value).
+    let (next,): (i64,) = sqlx::query_as(
+        "INSERT INTO ack_sequences (portal, node, year, next_value) VALUES ($1, $2, $3, 1 + $4)
+         ON CONFLICT (portal, node, year) DO UPDATE SET next_value = ack_sequences.next_value + $5
+         RETURNING next_value",
+    )
+    .bind(i16::from(portal))
+    .bind(i16::from(node))
+    .bind(year)
+    .bind(count)
+    .bind(count)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| match &e {
+        sqlx::Error::Database(db) if db.is_check_violation() => {
+            StoreError::Database(format!("{OP}: the AckNo sequence is exhausted"))
+        }
+        _ => db_error(OP, e),
+    })?;
+    let first = next - count;
+    let detail = format!("first={first} count={count}");
+    audit(
+        &mut tx,
+        OP,
+        event::ACK_RESERVE,
+        &format!("{portal}/{node}/{year}"),
+        &detail,
+    )
+    .await?;
+    commit(tx, OP).await?;
+    int(first, "ack_sequences.next_value")
+}
+
+pub(super) async fn publish_certificate(
+    store: &PostgresStore,
+    certificate: &PublishedCertificate,
+) -> StoreResult<()> {
+    const OP: &str = "publish_certificate";
+    let portal = i16::from(certificate.portal);
+    let mut tx = store.write(OP).await?;
+    if certificate.current {
+        // A portal signs with one certificate at a time; publishing a current one retires the rest.
+        sqlx::query("UPDATE certificates SET current = FALSE WHERE portal = $1 AND kid <> $2")
+            .bind(portal)
+            .bind(&certificate.kid)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(OP, e))?;
+    }
+    sqlx::query(
+        "INSERT INTO certificates (kid, portal, der, not_before, not_after, current)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (kid) DO UPDATE SET portal = excluded.portal, der = excluded.der,
+            not_before = excluded.not_before, not_after = excluded.not_after,
+            current = excluded.current",
+    )
+    .bind(&certificate.kid)
+    .bind(portal)
+    .bind(&certificate.der)
+    .bind(certificate.not_before)
+    .bind(certificate.not_after)
+    .bind(certificate.current)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| db_error(OP, e))?;
+    let detail = format!(
+        "portal={} current={} not_before={} not_after={}",
+        certificate.portal, certificate.current, certificate.not_before, certificate.not_after
+    );
+    audit(
+        &mut tx,
+        OP,
+        event::CERTIFICATE_PUBLISH,
+        &certificate.kid,
+        &detail,
+    )
+    .await?;
+    commit(tx, OP).await
+}

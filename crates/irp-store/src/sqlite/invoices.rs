@@ -1,0 +1,147 @@
+//! Invoices on SQLite: registration, cancellation and rejected IRNs (`06` §1–§2). Each change
+//! runs under the file's write lock (see the parent module), so reading the winner of a
+//! duplicate, or the record after a cancellation, sees committed data only.
+
+use chrono::{NaiveDate, NaiveTime};
+use sqlx::sqlite::SqliteConnection;
+
+use super::{SqliteStore, audit, commit};
+use crate::audit::event;
+use crate::errors::db_error;
+use crate::rows::{InvoiceParams, InvoiceRow, int, invoice_columns};
+use crate::{Cancellation, InvoiceRecord, Registration, StoreError, StoreResult};
+
+pub(super) async fn invoice_in(
+    conn: &mut SqliteConnection,
+    op: &'static str,
+    irn: &str,
+) -> StoreResult<Option<InvoiceRecord>> {
+    let row: Option<InvoiceRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        invoice_columns!(),
+        " FROM invoices WHERE irn = ?"
+    ))
+    .bind(irn)
+    .fetch_optional(conn)
+    .await
+    .map_err(|e| db_error(op, e))?;
+    row.map(InvoiceRecord::try_from).transpose()
+}
+
+pub(super) async fn insert_invoice(
+    store: &SqliteStore,
+    record: &InvoiceRecord,
+) -> StoreResult<Registration> {
+    const OP: &str = "insert_invoice";
+    let p = InvoiceParams::new(record)?;
+    let c = record.cancellation.as_ref();
+    let mut tx = store.write(OP).await?;
+    // The write lock is held from BEGIN IMMEDIATE, so the winner read below is committed
+    // and cannot change before this transaction ends.
+    let inserted = sqlx::query(concat!(
+        "INSERT INTO invoices (",
+        invoice_columns!(),
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (irn) DO NOTHING"
+    ))
+    .bind(&record.irn)
+    .bind(&record.seller_gstin)
+    .bind(&record.ecm_gstin)
+    .bind(&record.doc_type)
+    .bind(&record.doc_no)
+    .bind(record.doc_date)
+    .bind(p.ack_no)
+    .bind(record.ack_dt)
+    .bind(record.status.code())
+    .bind(p.portal)
+    .bind(&record.generated_by)
+    .bind(&record.signed_invoice)
+    .bind(&record.signed_qr_code)
+    .bind(c.map(|c| c.at))
+    .bind(p.cancel_reason)
+    .bind(c.and_then(|c| c.remark.as_deref()))
+    .bind(c.map(|c| c.by_gstin.as_str()))
+    .bind(p.cancel_portal)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| db_error(OP, e))?
+    .rows_affected()
+        == 1;
+    if inserted {
+        audit(
+            &mut tx,
+            OP,
+            event::INVOICE_INSERT,
+            &record.irn,
+            &p.audit_detail(),
+        )
+        .await?;
+        commit(tx, OP).await?;
+        return Ok(Registration::Inserted);
+    }
+    let winner = invoice_in(&mut tx, OP, &record.irn)
+        .await?
+        .ok_or_else(|| StoreError::Database(format!("{OP}: conflicting record not found")))?;
+    commit(tx, OP).await?;
+    Ok(Registration::Duplicate(winner))
+}
+
+pub(super) async fn cancel_invoice(
+    store: &SqliteStore,
+    irn: &str,
+    cancellation: &Cancellation,
+) -> StoreResult<InvoiceRecord> {
+    const OP: &str = "cancel_invoice";
+    let reason: i16 = int(cancellation.reason, "invoices.cancel_reason")?;
+    let portal: i16 = int(cancellation.portal, "invoices.cancel_portal")?;
+    let mut tx = store.write(OP).await?;
+    let cancelled = sqlx::query(
+        "UPDATE invoices SET status = 'CNL', cancelled_at = ?, cancel_reason = ?,
+            cancel_remark = ?, cancelled_by = ?, cancel_portal = ?
+         WHERE irn = ? AND status = 'ACT'",
+    )
+    .bind(cancellation.at)
+    .bind(reason)
+    .bind(&cancellation.remark)
+    .bind(&cancellation.by_gstin)
+    .bind(portal)
+    .bind(irn)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| db_error(OP, e))?
+    .rows_affected()
+        == 1;
+    if cancelled {
+        let detail = format!(
+            "reason={} by={} portal={}",
+            reason, cancellation.by_gstin, portal
+        );
+        audit(&mut tx, OP, event::INVOICE_CANCEL, irn, &detail).await?;
+    }
+    let record = invoice_in(&mut tx, OP, irn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    commit(tx, OP).await?;
+    Ok(record)
+}
+
+pub(super) async fn rejected_irns(
+    store: &SqliteStore,
+    supplier: &str,
+    date: NaiveDate,
+) -> StoreResult<Vec<String>> {
+    let from = date.and_time(NaiveTime::MIN);
+    let until = date.succ_opt().unwrap_or(date).and_time(NaiveTime::MIN);
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT irn FROM invoices
+         WHERE status = 'REJ' AND seller_gstin = ? AND ack_dt >= ? AND ack_dt < ?
+         ORDER BY ack_dt, irn",
+    )
+    .bind(supplier.to_ascii_uppercase())
+    .bind(from)
+    .bind(until)
+    .fetch_all(&store.reader)
+    .await
+    .map_err(|e| db_error("rejected_irns", e))?;
+    Ok(rows.into_iter().map(|(irn,)| irn).collect())
+}

@@ -1,0 +1,259 @@
+//! IRN registration, duplicates, cancellation and rejected IRNs (`06` §1–§2).
+
+use std::sync::Arc;
+
+use irp_store::{Cancellation, InvoiceStatus, Registration, Store, StoreError};
+
+use crate::fixtures::{GSTIN, date, dt, invoice, irn};
+use crate::harness::Ctx;
+
+fn cancellation(reason: u8, at: &str, portal: u8) -> Cancellation {
+    Cancellation {
+        at: dt(at),
+        reason,
+        remark: Some(format!("remark {reason}")),
+        by_gstin: GSTIN.to_owned(),
+        portal,
+    }
+}
+
+pub async fn insert_duplicate_and_get(ctx: Ctx) {
+    let store = ctx.store;
+    let mut first = invoice(1, 112_510_000_000_001);
+    first.ecm_gstin = Some("29AKLPM8755F1Z2".into());
+    first.ack_dt = dt("2025-07-01 23:59:59");
+    assert_eq!(
+        store.insert_invoice(&first).await.expect("insert"),
+        Registration::Inserted
+    );
+    assert_eq!(
+        store.invoice(&first.irn).await.expect("get"),
+        Some(first.clone())
+    );
+
+    // Same IRN, different content and AckNo: the committed original comes back, unchanged.
+    let mut second = invoice(1, 212_510_000_000_001);
+    second.doc_no = "OTHER".into();
+    second.portal = 2;
+    assert_eq!(
+        store.insert_invoice(&second).await.expect("dup"),
+        Registration::Duplicate(first.clone())
+    );
+    assert_eq!(store.invoice(&first.irn).await.expect("get"), Some(first));
+
+    assert_eq!(store.invoice(&irn(99)).await.expect("unknown"), None);
+}
+
+/// `06` §2.3: of concurrent registrations of one IRN exactly one wins, and every other attempt
+/// sees the winner's committed AckNo.
+pub async fn concurrent_inserts_register_once(ctx: Ctx) {
+    let attempts = race(std::slice::from_ref(&ctx.store), 50).await;
+    let stored = ctx
+        .store
+        .invoice(&irn(7))
+        .await
+        .expect("get")
+        .expect("registered");
+    check_one_winner(&attempts, &stored);
+}
+
+/// Two store instances on one database (two portals) racing for one IRN.
+pub async fn two_instances_register_once(ctx: Ctx) {
+    let other = ctx.reopen().await;
+    let attempts = race(&[ctx.store.clone(), other.clone()], 20).await;
+    let stored = other
+        .invoice(&irn(7))
+        .await
+        .expect("get")
+        .expect("registered");
+    check_one_winner(&attempts, &stored);
+}
+
+/// `n` concurrent registrations of IRN 7, each with its own AckNo, spread over `stores`.
+async fn race(stores: &[Arc<dyn Store>], n: u64) -> Vec<(u64, Registration)> {
+    let barrier = Arc::new(tokio::sync::Barrier::new(n as usize));
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let store = stores[i as usize % stores.len()].clone();
+        let barrier = barrier.clone();
+        tasks.push(tokio::spawn(async move {
+            let record = invoice(7, 112_510_000_000_100 + i);
+            barrier.wait().await;
+            (
+                record.ack_no,
+                store.insert_invoice(&record).await.expect("insert"),
+            )
+        }));
+    }
+    let mut attempts = Vec::new();
+    for task in tasks {
+        attempts.push(task.await.expect("task"));
+    }
+    attempts
+}
+
+fn check_one_winner(attempts: &[(u64, Registration)], stored: &irp_store::InvoiceRecord) {
+    let winners: Vec<u64> = attempts
+        .iter()
+        .filter(|(_, r)| *r == Registration::Inserted)
+        .map(|(ack_no, _)| *ack_no)
+        .collect();
+    assert_eq!(
+        winners,
+        vec![stored.ack_no],
+        "exactly one Inserted, and it is the stored record"
+    );
+    for (_, registration) in attempts {
+        if let Registration::Duplicate(record) = registration {
+            assert_eq!(record, stored, "every loser sees the committed winner");
+        }
+    }
+    assert_eq!(
+        attempts.len() - 1,
+        attempts
+            .iter()
+            .filter(|(_, r)| matches!(r, Registration::Duplicate(_)))
+            .count()
+    );
+}
+
+pub async fn cancel_active_then_unchanged(ctx: Ctx) {
+    let store = ctx.store;
+    let record = invoice(1, 112_510_000_000_001);
+    store.insert_invoice(&record).await.expect("insert");
+
+    let first = cancellation(2, "2025-07-01 18:00:00", 2);
+    let cancelled = store
+        .cancel_invoice(&record.irn, &first)
+        .await
+        .expect("cancel");
+    assert_eq!(cancelled.status, InvoiceStatus::Cancelled);
+    assert_eq!(cancelled.cancellation, Some(first.clone()));
+    assert_eq!(
+        cancelled.signed_invoice, record.signed_invoice,
+        "the signed tokens stay as issued"
+    );
+    assert_eq!(
+        store.invoice(&record.irn).await.expect("get"),
+        Some(cancelled.clone())
+    );
+
+    // Not active any more: returned unchanged, the second cancellation is not recorded.
+    let again = store
+        .cancel_invoice(&record.irn, &cancellation(4, "2025-07-01 19:00:00", 1))
+        .await
+        .expect("again");
+    assert_eq!(again, cancelled);
+
+    // The IRN stays taken.
+    match store
+        .insert_invoice(&invoice(1, 112_510_000_000_002))
+        .await
+        .expect("re-insert")
+    {
+        Registration::Duplicate(record) => assert_eq!(record, cancelled),
+        Registration::Inserted => panic!("a cancelled IRN was registered again"),
+    }
+
+    let unknown = store.cancel_invoice(&irn(99), &first).await;
+    assert!(matches!(unknown, Err(StoreError::NotFound)), "{unknown:?}");
+}
+
+pub async fn concurrent_cancels_cancel_once(ctx: Ctx) {
+    let record = invoice(1, 112_510_000_000_001);
+    ctx.store.insert_invoice(&record).await.expect("insert");
+    let before = ctx.audit_count().await;
+    let mut tasks = Vec::new();
+    for reason in 1..=4u8 {
+        let store = ctx.store.clone();
+        let irn = record.irn.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .cancel_invoice(&irn, &cancellation(reason, "2025-07-01 18:00:00", 1))
+                .await
+                .expect("cancel")
+        }));
+    }
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.expect("task"));
+    }
+    let stored = ctx
+        .store
+        .invoice(&record.irn)
+        .await
+        .expect("get")
+        .expect("record");
+    assert_eq!(stored.status, InvoiceStatus::Cancelled);
+    assert!(
+        results.iter().all(|r| *r == stored),
+        "every caller sees the one committed cancellation"
+    );
+    assert_eq!(
+        ctx.audit_count().await,
+        before + 1,
+        "one cancellation, one audit row"
+    );
+}
+
+pub async fn rejected_irns_by_supplier_and_date(ctx: Ctx) {
+    let store = ctx.store;
+    let mut rejected = invoice(1, 112_510_000_000_001);
+    rejected.status = InvoiceStatus::Rejected;
+    rejected.ack_dt = dt("2025-07-01 00:00:00");
+    let mut late = invoice(2, 112_510_000_000_002);
+    late.status = InvoiceStatus::Rejected;
+    late.ack_dt = dt("2025-07-01 23:59:59.500");
+    let mut next_day = invoice(3, 112_510_000_000_003);
+    next_day.status = InvoiceStatus::Rejected;
+    next_day.ack_dt = dt("2025-07-02 00:00:00");
+    let mut other_supplier = invoice(4, 112_510_000_000_004);
+    other_supplier.status = InvoiceStatus::Rejected;
+    other_supplier.seller_gstin = "27AAAPI3182M002".into();
+    let active = invoice(5, 112_510_000_000_005);
+    for record in [&rejected, &late, &next_day, &other_supplier, &active] {
+        assert_eq!(
+            store.insert_invoice(record).await.expect("insert"),
+            Registration::Inserted
+        );
+    }
+    assert_eq!(
+        store.invoice(&late.irn).await.expect("get"),
+        Some(late.clone()),
+        "fractions of a second survive"
+    );
+
+    let day = date("2025-07-01");
+    assert_eq!(
+        store.rejected_irns(GSTIN, day).await.expect("list"),
+        vec![rejected.irn.clone(), late.irn.clone()]
+    );
+    assert_eq!(
+        store
+            .rejected_irns(&GSTIN.to_lowercase(), day)
+            .await
+            .expect("list"),
+        vec![rejected.irn, late.irn]
+    );
+    assert_eq!(
+        store
+            .rejected_irns(GSTIN, date("2025-07-02"))
+            .await
+            .expect("list"),
+        vec![next_day.irn]
+    );
+    assert!(
+        store
+            .rejected_irns(GSTIN, date("2025-06-30"))
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .rejected_irns("27AAAPI3182M002", day)
+            .await
+            .expect("list"),
+        vec![other_supplier.irn]
+    );
+}

@@ -1,0 +1,90 @@
+//! Conformance tests of the [`irp_store::Store`] contract, run against both backends.
+//!
+//! Every case is an async function taking a [`harness::Ctx`] (a fresh, empty store behind
+//! `Arc<dyn Store>`) and is instantiated twice by `conformance!`: `sqlite::<case>` on a new
+//! temporary file, `postgres::<case>` on a new database `irp_test_<random>` created through the
+//! admin URL in `IRP_TEST_DATABASE_URL` and dropped afterwards. Without that variable the
+//! PostgreSQL variants print a notice and skip, unless `CI` is set, where they fail.
+//!
+//! ```sh
+//! cargo test -p irp-store --test conformance                      # SQLite; PostgreSQL skipped
+//! IRP_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+//!     cargo test -p irp-store --test conformance                  # both
+//! ```
+
+mod accounts;
+mod fixtures;
+mod harness;
+mod invoices;
+mod registry;
+
+/// Instantiates each listed case once per backend.
+macro_rules! conformance {
+    ($($module:ident :: $case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    crate::harness::on_sqlite(crate::$module::$case).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    crate::harness::on_postgres(crate::$module::$case).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance! {
+    registry::backend_answers,
+    accounts::taxpayer_upsert_and_lookup,
+    accounts::taxpayer_batch,
+    accounts::clients,
+    accounts::users_ignore_letter_case,
+    accounts::user_with_unknown_client_is_refused,
+    accounts::login_failures_and_lockout,
+    accounts::set_password_ends_sessions,
+    accounts::deactivation_ends_sessions,
+    accounts::live_session_respects_expiry,
+    accounts::start_session_replaces_the_old_one,
+    invoices::insert_duplicate_and_get,
+    invoices::concurrent_inserts_register_once,
+    invoices::two_instances_register_once,
+    invoices::cancel_active_then_unchanged,
+    invoices::concurrent_cancels_cancel_once,
+    invoices::rejected_irns_by_supplier_and_date,
+    registry::ack_sequences_start_at_one_per_key,
+    registry::ack_sequences_are_disjoint_under_concurrency,
+    registry::certificates_current_and_retired,
+    registry::audit_rows_for_every_change,
+    registry::audit_never_holds_secrets,
+    registry::durable_across_instances,
+}
+
+/// `open` chooses the backend from the URL; SQLite creates the file and its directory.
+#[tokio::test]
+async fn open_selects_sqlite_for_paths_and_urls() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("a/b/registry.db");
+    let store = irp_store::open(path.to_str().expect("utf-8 path"))
+        .await
+        .expect("open path");
+    assert_eq!(store.backend(), "sqlite");
+    store.ping().await.expect("ping");
+    assert!(path.exists());
+
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("c/registry.db").display()
+    );
+    let store = irp_store::open(&url).await.expect("open URL");
+    assert_eq!(store.backend(), "sqlite");
+
+    assert!(irp_store::open("mysql://localhost/irp").await.is_err());
+    assert!(irp_store::open("sqlite::memory:").await.is_err());
+}
