@@ -5,6 +5,8 @@ pub mod clock;
 pub mod envelope;
 pub mod headers;
 pub mod router;
+pub mod sandbox;
 pub mod secrets;
 pub mod settings;
+pub mod startup;
 pub mod state;
