@@ -1,0 +1,197 @@
+//! The whole flow over the encrypted API, on SQLite and on PostgreSQL: auth, generate, duplicate,
+//! get by IRN, get by document, cancel, cancel again; signatures checked against the JWK Set.
+
+use serde_json::Value;
+
+use crate::helpers::*;
+
+async fn full_flow(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let client = app.logged_in(SELLER).await;
+    let body = invoice(&app, "FLOW/0001");
+
+    // Generate.
+    let generated = client.generate(&body).await.unwrap();
+    assert!(generated.is_success(), "{generated:?}");
+    let data = generated.data.clone().unwrap();
+    let irn = data["Irn"].as_str().unwrap().to_owned();
+    let ack_no = data["AckNo"].as_u64().expect("AckNo is a JSON number");
+    assert_eq!(ack_no.to_string().len(), 15);
+    assert!(
+        ack_no.to_string().starts_with("11"),
+        "portal 1, node 1: {ack_no}"
+    );
+    assert_eq!(data["Status"], "ACT");
+    assert_eq!(data["EwbNo"], Value::Null);
+    assert_eq!(irn.len(), 64);
+
+    // Both signatures verify through the published JWK Set, and carry what was registered.
+    let verifier = app.jwks_verifier().await;
+    let signed_invoice = verifier
+        .verify(data["SignedInvoice"].as_str().unwrap())
+        .unwrap();
+    let signed: Value = serde_json::from_str(&signed_invoice.data).unwrap();
+    assert_eq!(signed["Irn"], irn.as_str());
+    assert_eq!(signed["AckNo"].as_u64(), Some(ack_no));
+    assert_eq!(signed["AckDt"], data["AckDt"]);
+    assert_eq!(signed["ItemList"][0]["ItemNo"], 0);
+    assert_eq!(signed_invoice.iss, "NIC Sandbox");
+    let qr = verifier
+        .verify(data["SignedQRCode"].as_str().unwrap())
+        .unwrap();
+    let qr: Value = serde_json::from_str(&qr.data).unwrap();
+    assert_eq!(qr["Irn"], irn.as_str());
+    assert_eq!(qr["IrnDt"], data["AckDt"]);
+    assert_eq!(qr["TotInvVal"].to_string(), "1050.0");
+
+    // The same document again: 2150 with the original's AckNo, AckDt and IRN.
+    let duplicate = client.generate(&body).await.unwrap();
+    assert_eq!(duplicate.error_codes(), ["2150"]);
+    let dup = duplicate.info("DUPIRN").expect("DUPIRN");
+    assert_eq!(dup["AckNo"].as_u64(), Some(ack_no));
+    assert_eq!(dup["Irn"], irn.as_str());
+    assert_eq!(dup["AckDt"], data["AckDt"]);
+    assert_eq!(duplicate.raw["InfoDtls"][0]["InfCd"], "DUPIRN");
+
+    // Get by IRN returns the stored tokens byte for byte.
+    let fetched = client.get_by_irn(&irn.to_uppercase(), None).await.unwrap();
+    assert!(fetched.is_success(), "{fetched:?}");
+    let fetched_data = fetched.data.unwrap();
+    assert_eq!(fetched_data["SignedInvoice"], data["SignedInvoice"]);
+    assert_eq!(fetched_data["SignedQRCode"], data["SignedQRCode"]);
+    assert_eq!(fetched_data["AckNo"], data["AckNo"]);
+
+    // Get by document details (the number in any case, upper-cased by default).
+    let today = app.clock.now().date().format("%d/%m/%Y").to_string();
+    let by_doc = client.get_by_doc("inv", "flow/0001", &today).await.unwrap();
+    assert!(by_doc.is_success(), "{by_doc:?}");
+    assert_eq!(by_doc.data.unwrap()["Irn"], irn.as_str());
+    let wrong_date = client
+        .get_by_doc("INV", "FLOW/0001", "01/01/2024")
+        .await
+        .unwrap();
+    assert_eq!(wrong_date.error_codes(), ["2148"]);
+
+    // Cancel, then cancel again.
+    let cancelled = client
+        .cancel(&irn, "2", Some("Data entry mistake"))
+        .await
+        .unwrap();
+    assert!(cancelled.is_success(), "{cancelled:?}");
+    let cancel_data = cancelled.data.unwrap();
+    assert_eq!(cancel_data["Irn"], irn.as_str());
+    assert_eq!(cancel_data["CancelDate"].as_str().unwrap().len(), 19);
+    let again = client.cancel(&irn, "2", None).await.unwrap();
+    assert_eq!(again.error_codes(), ["9999"]);
+    assert_eq!(again.error_details[0].1, "Invoice is not active");
+
+    // After cancellation: get shows CNL, generate says 2278.
+    let after = client.get_by_irn(&irn, None).await.unwrap();
+    assert_eq!(after.data.unwrap()["Status"], "CNL");
+    let reuse = client.generate(&body).await.unwrap();
+    assert_eq!(reuse.error_codes(), ["2278"]);
+    assert!(reuse.info_dtls.is_none());
+}
+
+#[tokio::test]
+async fn full_flow_on_sqlite() {
+    full_flow(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn full_flow_on_postgres() {
+    full_flow(Backend::Postgres).await;
+}
+
+async fn business_errors_come_back_together(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let client = app.logged_in(SELLER).await;
+    let mut invoice: Value = serde_json::from_slice(&invoice(&app, "FLOW/0002")).unwrap();
+    invoice["ItemList"][0]["HsnCd"] = "1001".into();
+    invoice["ValDtls"]["TotInvVal"] = 2000.into();
+    let answer = client
+        .generate(&serde_json::to_vec(&invoice).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 0);
+    assert_eq!(answer.error_codes(), ["2176", "2189"]);
+    assert_eq!(answer.raw["Data"], Value::Null);
+    // Schema errors name their field.
+    invoice["SellerDtls"]["LglNm"] = "A".into();
+    let answer = client
+        .generate(&serde_json::to_vec(&invoice).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(answer.error_codes(), ["2140"]);
+    assert!(answer.error_details[0].1.contains("SellerDtls.LglNm"));
+}
+
+#[tokio::test]
+async fn business_errors_come_back_together_on_sqlite() {
+    business_errors_come_back_together(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn business_errors_come_back_together_on_postgres() {
+    business_errors_come_back_together(Backend::Postgres).await;
+}
+
+async fn gstin_details_and_heartbeat(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let client = app.logged_in(SELLER).await;
+    let details = client.gstin_details(&BUYER.to_lowercase()).await.unwrap();
+    assert!(details.is_success(), "{details:?}");
+    let data = details.data.unwrap();
+    assert_eq!(data["Gstin"], BUYER);
+    assert_eq!(data["StateCode"], 29);
+    assert_eq!(data["TxpType"], "REG");
+    assert_eq!(data["Status"], "ACT");
+    let keys: Vec<&String> = data.as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), 15);
+    assert_eq!(
+        client
+            .gstin_details("29AWGPV7107B1Z")
+            .await
+            .unwrap()
+            .error_codes(),
+        ["3030"]
+    );
+    assert_eq!(
+        client
+            .gstin_details("29AAAAA0000A1Z5")
+            .await
+            .unwrap()
+            .error_codes(),
+        ["3001"]
+    );
+    assert!(client.sync_gstin(BUYER).await.unwrap().is_success());
+    let rejected = client.rejected_irns("01/07/2025").await.unwrap();
+    assert!(rejected.is_success());
+    assert_eq!(rejected.data.unwrap(), serde_json::json!([]));
+    assert_eq!(
+        client
+            .rejected_irns("2025-07-01")
+            .await
+            .unwrap()
+            .error_codes(),
+        ["2156"]
+    );
+    let heartbeat = client.heartbeat().await.unwrap();
+    assert_eq!(heartbeat.data.unwrap()["Registry"], "UP");
+}
+
+#[tokio::test]
+async fn gstin_details_and_heartbeat_on_sqlite() {
+    gstin_details_and_heartbeat(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn gstin_details_and_heartbeat_on_postgres() {
+    gstin_details_and_heartbeat(Backend::Postgres).await;
+}

@@ -1,0 +1,7 @@
+//! The portal's one integration-test binary: a real server on port 0, the real client, real
+//! HTTP and cryptography, SQLite and PostgreSQL.
+
+mod auth;
+mod durability;
+mod flow;
+mod helpers;
