@@ -1,0 +1,6 @@
+//! The `irp` binary as an operator runs it: `irp serve` in its own process, killed with SIGKILL
+//! after acknowledging invoices, and `irp admin`.
+
+mod admin;
+mod kill;
+mod process;

@@ -1,0 +1,133 @@
+//! Running `irp` as a child process.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use irp_client::{Credentials, NicClient};
+use serde_json::{Value, json};
+
+/// A running `irp serve`.
+pub struct Server {
+    pub child: Child,
+    pub address: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `irp serve` on a free port and waits for its ready line.
+pub fn serve(data_dir: &Path, database: Option<&str>) -> Server {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_irp"));
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir);
+    if let Some(url) = database {
+        command.args(["--database", url]);
+    }
+    let mut child = command
+        .env("IRP_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(index) = line.find("serving http://") {
+                let address = line[index + "serving ".len()..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .to_owned();
+                let _ = sender.send(address);
+            }
+        }
+    });
+    let address = receiver
+        .recv_timeout(Duration::from_secs(120))
+        .expect("irp serve reports that it is ready");
+    Server { child, address }
+}
+
+pub fn sandbox(data_dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(data_dir.join("sandbox.json")).unwrap()).unwrap()
+}
+
+/// A logged-in client of the sandbox user of `gstin`.
+pub async fn client(server: &Server, data_dir: &Path, gstin: &str) -> NicClient {
+    let sandbox = sandbox(data_dir);
+    let user = sandbox["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["gstin"] == gstin)
+        .unwrap();
+    let credentials = Credentials {
+        client_id: sandbox["client_id"].as_str().unwrap().to_owned(),
+        client_secret: sandbox["client_secret"].as_str().unwrap().to_owned(),
+        user_name: user["username"].as_str().unwrap().to_owned(),
+        password: user["password"].as_str().unwrap().to_owned(),
+        gstin: gstin.to_owned(),
+    };
+    let pem = std::fs::read_to_string(sandbox["auth_public_key_pem"].as_str().unwrap()).unwrap();
+    let client = NicClient::new(vec![server.address.clone()], credentials, &pem)
+        .unwrap()
+        .with_timeout(Duration::from_secs(5))
+        .unwrap();
+    assert!(client.authenticate(false).await.unwrap().is_success());
+    client
+}
+
+pub const SELLER: &str = "29LARGE1000C1ZK";
+
+/// A valid invoice of `SELLER` dated today (IST).
+pub fn invoice(number: &str) -> Vec<u8> {
+    let today = (chrono::Utc::now() + chrono::Duration::minutes(330))
+        .format("%d/%m/%Y")
+        .to_string();
+    serde_json::to_vec(&json!({
+        "Version": "1.1",
+        "TranDtls": {"TaxSch": "GST", "SupTyp": "B2B"},
+        "DocDtls": {"Typ": "INV", "No": number, "Dt": today},
+        "SellerDtls": {"Gstin": SELLER, "LglNm": "Sandbox Large 29", "Addr1": "1 MG Road", "Loc": "Bengaluru", "Pin": 560001, "Stcd": "29"},
+        "BuyerDtls": {"Gstin": "29AWGPV7107B1Z1", "LglNm": "XYZ company pvt ltd", "Pos": "29", "Addr1": "7th block", "Loc": "Bengaluru", "Pin": 562160, "Stcd": "29"},
+        "ItemList": [{"SlNo": "1", "IsServc": "N", "HsnCd": "61091000", "Qty": 10, "Unit": "NOS", "UnitPrice": 100.0,
+                      "TotAmt": 1000, "AssAmt": 1000, "GstRt": 5, "CgstAmt": 25, "SgstAmt": 25, "TotItemVal": 1050}],
+        "ValDtls": {"AssVal": 1000, "CgstVal": 25, "SgstVal": 25, "TotInvVal": 1050}
+    }))
+    .unwrap()
+}
+
+/// A fresh PostgreSQL database when `IRP_TEST_DATABASE_URL` is set; `None` (skip) otherwise,
+/// except in CI, where it must be set.
+pub async fn fresh_postgres() -> Option<String> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let admin_url = match std::env::var("IRP_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ if std::env::var_os("CI").is_some() => panic!("IRP_TEST_DATABASE_URL must be set in CI"),
+        _ => return None,
+    };
+    let name = format!(
+        "irp_cli_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        chrono::Utc::now().timestamp_micros()
+    );
+    let admin = sqlx::PgPool::connect(&admin_url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    Some(format!("{base}/{name}"))
+}
