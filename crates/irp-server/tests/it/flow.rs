@@ -195,3 +195,123 @@ async fn gstin_details_and_heartbeat_on_sqlite() {
 async fn gstin_details_and_heartbeat_on_postgres() {
     gstin_details_and_heartbeat(Backend::Postgres).await;
 }
+
+async fn cancellation_window_and_irp_header(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let client = app.logged_in(SELLER).await;
+    let irn = client
+        .generate(&invoice(&app, "WINDOW/1"))
+        .await
+        .unwrap()
+        .data
+        .unwrap()["Irn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The `irp` header is validated: NIC1/NIC2 in any case, anything else 3098.
+    assert!(
+        client
+            .get_by_irn(&irn, Some("nic1"))
+            .await
+            .unwrap()
+            .is_success()
+    );
+    assert!(
+        client
+            .get_by_irn(&irn, Some("NIC2"))
+            .await
+            .unwrap()
+            .is_success(),
+        "native: the shared data is served"
+    );
+    assert_eq!(
+        client
+            .get_by_irn(&irn, Some("1"))
+            .await
+            .unwrap()
+            .error_codes(),
+        ["3098"]
+    );
+    assert_eq!(
+        client
+            .get_by_irn("not-an-irn", None)
+            .await
+            .unwrap()
+            .error_codes(),
+        ["2145"]
+    );
+    assert_eq!(
+        client
+            .get_by_irn(&"0".repeat(64), None)
+            .await
+            .unwrap()
+            .error_codes(),
+        ["2148"]
+    );
+    assert_eq!(
+        client
+            .cancel(&"0".repeat(64), "1", None)
+            .await
+            .unwrap()
+            .error_codes(),
+        ["2154"]
+    );
+    assert_eq!(
+        client.cancel(&irn, "5", None).await.unwrap().error_codes(),
+        ["2140"]
+    );
+    // A minute past the 24-hour window, cancellation is refused.
+    app.advance_clock(chrono::Duration::hours(24) + chrono::Duration::minutes(1));
+    let client = app.logged_in(SELLER).await;
+    let late = client.cancel(&irn, "1", None).await.unwrap();
+    assert_eq!(late.error_codes(), ["2270"]);
+    assert_eq!(
+        late.error_details[0].1,
+        "The allowed cancellation time limit is crossed, you cannot cancel the IRN"
+    );
+}
+
+#[tokio::test]
+async fn cancellation_window_and_irp_header_on_sqlite() {
+    cancellation_window_and_irp_header(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn cancellation_window_and_irp_header_on_postgres() {
+    cancellation_window_and_irp_header(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn nic_compat_limits_get_by_irn_to_two_days_and_to_the_portals_own_data() {
+    let Some(app) = spawn_app_with(Backend::Sqlite, "compat = \"nic\"\n").await else {
+        return;
+    };
+    let client = app.logged_in(SELLER).await;
+    let irn = client
+        .generate(&invoice(&app, "NIC/1"))
+        .await
+        .unwrap()
+        .data
+        .unwrap()["Irn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(client.get_by_irn(&irn, None).await.unwrap().is_success());
+    assert_eq!(
+        client
+            .get_by_irn(&irn, Some("NIC2"))
+            .await
+            .unwrap()
+            .error_codes(),
+        ["2148"],
+        "not generated at IRP-2"
+    );
+    app.advance_clock(chrono::Duration::hours(49));
+    let client = app.logged_in(SELLER).await;
+    assert_eq!(
+        client.get_by_irn(&irn, None).await.unwrap().error_codes(),
+        ["2283"]
+    );
+}
