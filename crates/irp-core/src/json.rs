@@ -59,6 +59,19 @@ impl Value<'_> {
         }
     }
 
+    /// The member `name` of an object, matched ignoring ASCII case as NIC's binder does; the
+    /// last duplicate wins.
+    pub fn get_ignore_case(&self, name: &str) -> Option<&Value<'_>> {
+        match self {
+            Value::Object(members) => members
+                .iter()
+                .rev()
+                .find(|(key, _)| key.eq_ignore_ascii_case(name))
+                .map(|(_, value)| value),
+            _ => None,
+        }
+    }
+
     /// The string content, if this is a string.
     pub fn as_str(&self) -> Option<&str> {
         match self {

@@ -106,7 +106,7 @@ impl Certificate {
 
     /// The certificate as PEM (64-character lines, trailing newline), as E2 publishes it.
     pub fn pem(&self) -> String {
-        pem_encode("CERTIFICATE", &self.der)
+        crate::pem::encode("CERTIFICATE", &self.der)
     }
 
     /// SHA-1 thumbprint of the DER as 40 uppercase hex characters: the JWS header `kid`.
@@ -302,7 +302,7 @@ impl SigningKey {
 
     /// The private key as PKCS#8 PEM, for the caller to store securely.
     pub fn private_key_pem(&self) -> String {
-        pem_encode("PRIVATE KEY", &self.pkcs8)
+        crate::pem::encode("PRIVATE KEY", &self.pkcs8)
     }
 
     pub fn certificate(&self) -> &Certificate {
@@ -352,34 +352,11 @@ fn set_validity(
     Ok(())
 }
 
-fn pem_encode(label: &str, der: &[u8]) -> String {
-    let body = STANDARD.encode(der);
-    let mut out = String::with_capacity(body.len() + body.len() / 64 + 2 * label.len() + 40);
-    out.push_str("-----BEGIN ");
-    out.push_str(label);
-    out.push_str("-----\n");
-    for line in body.as_bytes().chunks(64) {
-        // base64 output is ASCII, so every chunk is valid UTF-8.
-        out.push_str(std::str::from_utf8(line).unwrap_or_default());
-        out.push('\n');
-    }
-    out.push_str("-----END ");
-    out.push_str(label);
-    out.push_str("-----\n");
-    out
-}
-
-/// The contents of the first PEM block labelled `label`.
 fn pem_decode(pem: &str, label: &'static str) -> Result<Vec<u8>, KeyError> {
-    let begin = format!("-----BEGIN {label}-----");
-    let end = format!("-----END {label}-----");
-    let start = pem.find(&begin).ok_or(KeyError::MissingPem(label))? + begin.len();
-    let length = pem[start..].find(&end).ok_or(KeyError::MissingPem(label))?;
-    let body: Vec<u8> = pem[start..start + length]
-        .bytes()
-        .filter(|b| !b.is_ascii_whitespace())
-        .collect();
-    STANDARD.decode(body).map_err(|_| KeyError::BadPem)
+    crate::pem::decode(pem, label).map_err(|error| match error {
+        crate::pem::PemError::Missing => KeyError::MissingPem(label),
+        crate::pem::PemError::Malformed => KeyError::BadPem,
+    })
 }
 
 /// Keys shared by the tests of every module: RSA generation is slow, so each test binary makes

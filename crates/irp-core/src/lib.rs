@@ -16,6 +16,7 @@ pub mod json;
 pub mod jws;
 pub mod keys;
 pub mod masters;
+pub mod pem;
 pub mod protocol;
 pub mod qr;
 pub mod register;

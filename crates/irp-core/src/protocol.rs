@@ -337,7 +337,7 @@ impl AuthPrivateKey {
 
     /// The key as PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), for the key file.
     pub fn private_key_pem(&self) -> Zeroizing<String> {
-        Zeroizing::new(pem_encode("PRIVATE KEY", &self.pkcs8))
+        Zeroizing::new(crate::pem::encode("PRIVATE KEY", &self.pkcs8))
     }
 
     /// The matching public key, which integrators use to encrypt their credentials.
@@ -409,7 +409,7 @@ impl AuthPublicKey {
 
     /// The key as SPKI PEM (`-----BEGIN PUBLIC KEY-----`), as E3 publishes it.
     pub fn pem(&self) -> String {
-        pem_encode("PUBLIC KEY", &self.spki)
+        crate::pem::encode("PUBLIC KEY", &self.spki)
     }
 
     /// Key size in bits.
@@ -487,31 +487,11 @@ pub fn decrypt_credentials(key: &AuthPrivateKey, data: &str) -> Result<Vec<u8>, 
 // PEM
 // ---------------------------------------------------------------------------------------------
 
-fn pem_encode(label: &str, der: &[u8]) -> String {
-    let body = Zeroizing::new(STANDARD.encode(der));
-    let mut out = String::with_capacity(body.len() + body.len() / 64 + 2 * label.len() + 40);
-    out.push_str("-----BEGIN ");
-    out.push_str(label);
-    out.push_str("-----\n");
-    for line in body.as_bytes().chunks(64) {
-        // base64 output is ASCII, so every chunk is valid UTF-8.
-        out.push_str(std::str::from_utf8(line).unwrap_or_default());
-        out.push('\n');
-    }
-    out.push_str("-----END ");
-    out.push_str(label);
-    out.push_str("-----\n");
-    out
-}
-
 fn pem_decode(pem: &str, label: &'static str) -> Result<Vec<u8>, AuthKeyError> {
-    let begin = format!("-----BEGIN {label}-----");
-    let end = format!("-----END {label}-----");
-    let start = pem.find(&begin).ok_or(AuthKeyError::MissingPem(label))? + begin.len();
-    let length = pem[start..]
-        .find(&end)
-        .ok_or(AuthKeyError::MissingPem(label))?;
-    decode_base64(&pem.as_bytes()[start..start + length]).map_err(|_| AuthKeyError::BadPem)
+    crate::pem::decode(pem, label).map_err(|error| match error {
+        crate::pem::PemError::Missing => AuthKeyError::MissingPem(label),
+        crate::pem::PemError::Malformed => AuthKeyError::BadPem,
+    })
 }
 
 #[cfg(test)]

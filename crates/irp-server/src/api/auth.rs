@@ -161,16 +161,11 @@ async fn session_for(
 
 /// Reads the credentials JSON (keys case-insensitive): 1006, 1008, 1016 (D-50).
 fn parse_credentials(plaintext: &[u8]) -> Result<Credentials, ApiError> {
-    let Ok(Value::Object(members)) = json::parse(plaintext) else {
-        return Err(ApiError::code("1013"));
+    let document = match json::parse(plaintext) {
+        Ok(document @ Value::Object(_)) => document,
+        _ => return Err(ApiError::code("1013")),
     };
-    let member = |name: &str| {
-        members
-            .iter()
-            .rev()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value)
-    };
+    let member = |name: &str| document.get_ignore_case(name);
     let text = |name: &str| match member(name) {
         Some(Value::String(text)) if !text.trim().is_empty() => Some(text.trim().to_owned()),
         _ => None,

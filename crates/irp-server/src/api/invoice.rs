@@ -235,6 +235,24 @@ fn visible(state: &AppState, record: &InvoiceRecord, irp: Option<u8>) -> bool {
     }
 }
 
+/// The record of `irn` if this request may see it (`02` §3), else the endpoint's "not found"
+/// code. Imported `REJ` records are never served.
+async fn visible_invoice(
+    state: &AppState,
+    irn: &str,
+    irp: Option<u8>,
+    not_found: &'static str,
+) -> Result<InvoiceRecord, ApiError> {
+    let record = state
+        .store
+        .invoice(irn)
+        .await
+        .map_err(|error| internal("invoice look-up", &error))?;
+    record
+        .filter(|r| r.status != InvoiceStatus::Rejected && visible(state, r, irp))
+        .ok_or_else(|| ApiError::code(not_found))
+}
+
 /// Ownership (`02` §4): the supplier, or the operator named on the record (with a matching
 /// `sup_gstin` if one is sent).
 fn owns(caller: &Caller, record: &InvoiceRecord) -> bool {
@@ -256,14 +274,7 @@ pub async fn get_by_irn(
     let caller = authenticate(&state, &headers).await?;
     let irp = irp_header(&headers)?;
     let irn = Irn::parse(&irn).ok_or_else(|| ApiError::code("2145"))?;
-    let record = state
-        .store
-        .invoice(irn.as_str())
-        .await
-        .map_err(|error| internal("invoice look-up", &error))?;
-    let record = record
-        .filter(|r| r.status != InvoiceStatus::Rejected && visible(&state, r, irp))
-        .ok_or_else(|| ApiError::code("2148"))?;
+    let record = visible_invoice(&state, irn.as_str(), irp, "2148").await?;
     if !owns(&caller, &record) {
         return Err(ApiError::code("2226"));
     }
@@ -345,14 +356,7 @@ pub async fn cancel(
     let irp = irp_header(&headers)?;
     let plaintext = caller.decrypt(&envelope_data(&body)?)?;
     let request = CancelRequest::parse(&plaintext)?;
-    let record = state
-        .store
-        .invoice(request.irn.as_str())
-        .await
-        .map_err(|error| internal("invoice look-up", &error))?;
-    let record = record
-        .filter(|r| r.status != InvoiceStatus::Rejected && visible(&state, r, irp))
-        .ok_or_else(|| ApiError::code("2154"))?;
+    let record = visible_invoice(&state, request.irn.as_str(), irp, "2154").await?;
     if !owns(&caller, &record) {
         return Err(ApiError::code("2143"));
     }
@@ -410,16 +414,10 @@ impl CancelRequest {
             );
             ApiError::from(ErrorDetail::with_message("2140", "", message))
         })?;
-        let Value::Object(members) = document else {
+        if !matches!(document, Value::Object(_)) {
             return Err(ApiError::code("2142"));
-        };
-        let member = |name: &str| {
-            members
-                .iter()
-                .rev()
-                .find(|(key, _)| key.eq_ignore_ascii_case(name))
-                .map(|(_, value)| value)
-        };
+        }
+        let member = |name: &str| document.get_ignore_case(name);
         let irn_text = match member("Irn") {
             Some(Value::String(text)) if !text.trim().is_empty() => text.trim().to_owned(),
             _ => return Err(ApiError::code("2142")),

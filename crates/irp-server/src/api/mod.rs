@@ -122,15 +122,10 @@ pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
 /// null or empty.
 pub fn envelope_data(body: &[u8]) -> Result<String, ApiError> {
     let body = body.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(body);
-    let Ok(Value::Object(members)) = json::parse(body) else {
+    let Ok(document) = json::parse(body) else {
         return Err(ApiError::code("5003"));
     };
-    let data = members
-        .iter()
-        .rev()
-        .find(|(key, _)| key.eq_ignore_ascii_case("data"))
-        .map(|(_, value)| value);
-    match data {
+    match document.get_ignore_case("data") {
         Some(Value::String(text)) if !text.trim().is_empty() => Ok(text.to_string()),
         _ => Err(ApiError::code("5003")),
     }

@@ -81,14 +81,9 @@ pub async fn auth_public_key(State(state): State<AppState>) -> Envelope {
 pub async fn verify(State(state): State<AppState>, body: Body) -> Result<Envelope, ApiError> {
     let body = read_body(body, state.settings.max_body_bytes).await?;
     let document = json::parse(&body).map_err(|_| ApiError::code("2142"))?;
-    let Value::Object(members) = document else {
-        return Err(ApiError::code("2142"));
-    };
-    let jws = members
-        .iter()
-        .rev()
-        .find(|(key, _)| key.eq_ignore_ascii_case("jws"))
-        .and_then(|(_, value)| value.as_str())
+    let jws = document
+        .get_ignore_case("jws")
+        .and_then(Value::as_str)
         .ok_or_else(|| ApiError::code("2142"))?;
     let all = state.certificates().await;
     let verifier = Verifier::new(
