@@ -3,4 +3,5 @@
 
 mod admin;
 mod kill;
+mod portals;
 mod process;

@@ -24,9 +24,21 @@ impl Drop for Server {
 
 /// Starts `irp serve` on a free port and waits for its ready line.
 pub fn serve(data_dir: &Path, database: Option<&str>) -> Server {
+    serve_portal(data_dir, database, 1)
+}
+
+/// Starts portal `portal` (1 or 2).
+pub fn serve_portal(data_dir: &Path, database: Option<&str>, portal: u8) -> Server {
     let mut command = Command::new(env!("CARGO_BIN_EXE_irp"));
     command
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--portal",
+            &portal.to_string(),
+            "--data-dir",
+        ])
         .arg(data_dir);
     if let Some(url) = database {
         command.args(["--database", url]);
@@ -85,6 +97,16 @@ pub async fn client(server: &Server, data_dir: &Path, gstin: &str) -> NicClient 
         .unwrap();
     assert!(client.authenticate(false).await.unwrap().is_success());
     client
+}
+
+/// The auth public key (PEM) that both portals share.
+pub fn auth_public_key(data_dir: &Path) -> String {
+    std::fs::read_to_string(sandbox(data_dir)["auth_public_key_pem"].as_str().unwrap()).unwrap()
+}
+
+/// A plain GET.
+pub async fn http_get(url: &str) -> String {
+    reqwest::get(url).await.unwrap().text().await.unwrap()
 }
 
 pub const SELLER: &str = "29LARGE1000C1ZK";
