@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tower::ServiceExt as _;
 
-use crate::api::{auth, invoice, master, public};
+use crate::api::{auth, invoice, master, print, public};
 use crate::state::AppState;
 
 /// The routes, in their normalised form: lower case, version `v1.03`, no trailing `/`.
@@ -38,6 +38,7 @@ pub fn router(state: AppState) -> Router {
             get(master::sync_gstin),
         )
         .route("/eivital/v1.03/heartbeat/ping", get(public::heartbeat))
+        .route("/eiext/v1.00/print/{irn}", get(print::print))
         .route("/eiext/v1.00/certs", get(public::certificates))
         .route("/eiext/v1.00/keys/auth", get(public::auth_public_key))
         .route("/eiext/v1.00/verify", post(public::verify))

@@ -217,7 +217,7 @@ fn invoice_data(state: &AppState, record: &InvoiceRecord) -> String {
 }
 
 /// The `irp` header (`02` §3): `None` when absent, the origin portal it names, or `3098`.
-fn irp_header(headers: &Headers) -> Result<Option<u8>, ApiError> {
+pub(super) fn irp_header(headers: &Headers) -> Result<Option<u8>, ApiError> {
     match headers.get("irp") {
         None => Ok(None),
         Some(value) if value.eq_ignore_ascii_case("NIC1") => Ok(Some(1)),
@@ -237,7 +237,7 @@ fn visible(state: &AppState, record: &InvoiceRecord, irp: Option<u8>) -> bool {
 
 /// The record of `irn` if this request may see it (`02` §3), else the endpoint's "not found"
 /// code. Imported `REJ` records are never served.
-async fn visible_invoice(
+pub(super) async fn visible_invoice(
     state: &AppState,
     irn: &str,
     irp: Option<u8>,
@@ -255,7 +255,7 @@ async fn visible_invoice(
 
 /// Ownership (`02` §4): the supplier, or the operator named on the record (with a matching
 /// `sup_gstin` if one is sent).
-fn owns(caller: &Caller, record: &InvoiceRecord) -> bool {
+pub(super) fn owns(caller: &Caller, record: &InvoiceRecord) -> bool {
     record.seller_gstin == caller.gstin
         || (record.ecm_gstin.as_deref() == Some(caller.gstin.as_str())
             && caller

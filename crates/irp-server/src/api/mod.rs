@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod invoice;
 pub mod master;
+pub mod print;
 pub mod public;
 
 use axum::body::{Body, Bytes};

@@ -315,3 +315,103 @@ async fn nic_compat_limits_get_by_irn_to_two_days_and_to_the_portals_own_data() 
         ["2283"]
     );
 }
+
+async fn printing(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let client = app.logged_in(SELLER).await;
+    let data = client
+        .generate(&invoice(&app, "PRINT/1"))
+        .await
+        .unwrap()
+        .data
+        .unwrap();
+    let irn = data["Irn"].as_str().unwrap();
+    let print = |format: &'static str, irp: Option<&'static str>| {
+        let client = &client;
+        let path = format!("/eiext/v1.00/print/{irn}");
+        async move {
+            let headers: Vec<(&str, &str)> = irp.map(|value| ("irp", value)).into_iter().collect();
+            client
+                .call(
+                    reqwest::Method::GET,
+                    &path,
+                    &[("format", format)],
+                    None,
+                    &headers,
+                )
+                .await
+                .unwrap()
+        }
+    };
+    let answer = print("html", None).await;
+    assert!(answer.is_success(), "{answer:?}");
+    let printed = answer.data.unwrap();
+    assert_eq!(printed["Format"], "html");
+    assert_eq!(printed["ContentType"], "text/html; charset=utf-8");
+    let html = String::from_utf8(
+        irp_core::protocol::decode_base64(printed["Content"].as_str().unwrap().as_bytes()).unwrap(),
+    )
+    .unwrap();
+    for expected in [
+        "e-Invoice",
+        irn,
+        &data["AckNo"].to_string(),
+        data["AckDt"].as_str().unwrap(),
+        "PRINT/1",
+        "B2B",
+        "61091000",
+        "1050",
+        "Generated at IRP-1",
+        "Printed from IRP-1",
+    ] {
+        assert!(html.contains(expected), "the print shows {expected}");
+    }
+    // The QR code is the SignedQRCode token itself, as inline SVG.
+    let svg = irp_core::qr::render_svg(
+        data["SignedQRCode"].as_str().unwrap(),
+        irp_core::qr::QrEcc::M,
+    )
+    .unwrap();
+    assert!(html.contains(&svg));
+    assert!(!html.contains("CANCELLED"));
+    // The JSON print model carries the signed data as stored.
+    let model = print("json", Some("NIC1")).await.data.unwrap();
+    let model: serde_json::Value = serde_json::from_slice(
+        &irp_core::protocol::decode_base64(model["Content"].as_str().unwrap().as_bytes()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(model["Invoice"]["Irn"], irn);
+    assert_eq!(model["GeneratedAt"], "IRP-1");
+    assert_eq!(print("pdf", None).await.error_codes(), ["2142"]);
+    assert_eq!(print("html", Some("X")).await.error_codes(), ["3098"]);
+    // Cancelled invoices print with a visible mark and the date.
+    client.cancel(irn, "3", None).await.unwrap();
+    let printed = print("html", None).await.data.unwrap();
+    let html = String::from_utf8(
+        irp_core::protocol::decode_base64(printed["Content"].as_str().unwrap().as_bytes()).unwrap(),
+    )
+    .unwrap();
+    assert!(html.contains("CANCELLED") && html.contains("Cancelled on"));
+    let other = app.logged_in(OTHER).await;
+    let path = format!("/eiext/v1.00/print/{irn}");
+    assert_eq!(
+        other
+            .call(reqwest::Method::GET, &path, &[], None, &[])
+            .await
+            .unwrap()
+            .error_codes(),
+        ["2226"]
+    );
+}
+
+#[tokio::test]
+async fn printing_on_sqlite() {
+    printing(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn printing_on_postgres() {
+    printing(Backend::Postgres).await;
+}

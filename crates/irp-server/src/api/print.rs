@@ -1,0 +1,363 @@
+//! `GET /eiext/v1.00/print/{irn}?format=html|json` (E1, `02` §5.1, D-55): any IRN from either
+//! portal, printed from the stored signed invoice, never from a fresh computation.
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use irp_core::ack::format_timestamp;
+use irp_core::bind::parse_invoice;
+use irp_core::canonical::format_date;
+use irp_core::invoice::{Invoice, Number};
+use irp_core::irn::Irn;
+use irp_core::json::{self, ObjectWriter};
+use irp_core::register::MemoryRegister;
+use irp_core::rules::{MAX_ITEMS_CEILING, Rules};
+use irp_store::InvoiceRecord;
+
+use crate::api::invoice::{irp_header, owns, visible_invoice};
+use crate::api::{QueryParams, authenticate, internal};
+use crate::envelope::{ApiError, Envelope};
+use crate::headers::Headers;
+use crate::state::AppState;
+
+pub async fn print(
+    State(state): State<AppState>,
+    Path(irn): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Envelope, ApiError> {
+    let headers = Headers::from_map(&headers);
+    let caller = authenticate(&state, &headers).await?;
+    let irp = irp_header(&headers)?;
+    let format = QueryParams::parse(query.as_deref().unwrap_or(""))
+        .get("format")
+        .unwrap_or_else(|| "html".to_owned())
+        .to_ascii_lowercase();
+    let irn = Irn::parse(&irn).ok_or_else(|| ApiError::code("2145"))?;
+    let record = visible_invoice(&state, irn.as_str(), irp, "2148").await?;
+    if !owns(&caller, &record) {
+        return Err(ApiError::code("2226"));
+    }
+    let signed_data = signed_data(&record)
+        .ok_or_else(|| internal("reading a stored signed invoice", &"undecodable payload"))?;
+    let printed_on = format_timestamp(state.clock.now());
+    let printed_from = portal_name(state.settings.portal_id);
+    let (content_type, content) = match format.as_str() {
+        "html" => {
+            let invoice = bind_stored(&signed_data, &record.irn)
+                .ok_or_else(|| internal("binding a stored signed invoice", &"schema"))?;
+            let qr_svg = irp_core::qr::render_svg(&record.signed_qr_code, state.settings.qr_ecc)
+                .map_err(|error| internal("rendering the QR code", &error))?;
+            let page = page(&record, &invoice, qr_svg, printed_from, printed_on);
+            let html = page
+                .render()
+                .map_err(|error| internal("rendering the print page", &error))?;
+            ("text/html; charset=utf-8", html)
+        }
+        "json" => (
+            "application/json; charset=utf-8",
+            print_model_json(&record, &signed_data, printed_from, &printed_on),
+        ),
+        _ => return Err(ApiError::code("2142")),
+    };
+    let mut out = String::with_capacity(content.len() * 4 / 3 + 256);
+    let mut object = ObjectWriter::open(&mut out);
+    object.str("Irn", &record.irn);
+    object.str("Format", &format);
+    object.str("ContentType", content_type);
+    object.str(
+        "Content",
+        &irp_core::protocol::encode_base64(content.as_bytes()),
+    );
+    object.close();
+    Ok(caller.encrypted(&out))
+}
+
+fn portal_name(portal: u8) -> &'static str {
+    if portal == 2 { "IRP-2" } else { "IRP-1" }
+}
+
+/// The `data` string inside the stored `SignedInvoice` token.
+fn signed_data(record: &InvoiceRecord) -> Option<String> {
+    let payload = record.signed_invoice.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let document = json::parse(&bytes).ok()?;
+    document.get("data")?.as_str().map(str::to_owned)
+}
+
+/// Binds the stored data back to an `Invoice`. The stored form passed the schema when it was
+/// registered; rules that may have changed since are relaxed so old invoices always print.
+fn bind_stored(signed_data: &str, irn: &str) -> Option<Invoice> {
+    let rules = Rules {
+        date_year_range: (1900, 9999),
+        max_items: MAX_ITEMS_CEILING,
+        max_errors: 1,
+        ..Rules::default()
+    };
+    // The portal wrote `"Irn":"…",` after AckNo and AckDt; a request may not carry it (V-03).
+    let without_irn = signed_data.replacen(&format!("\"Irn\":\"{irn}\","), "", 1);
+    parse_invoice(without_irn.as_bytes(), &rules, &MemoryRegister::new()).ok()
+}
+
+/// The print model (`format=json`): the registration facts and the signed invoice data as stored.
+fn print_model_json(
+    record: &InvoiceRecord,
+    signed_data: &str,
+    printed_from: &str,
+    printed_on: &str,
+) -> String {
+    let mut out = String::with_capacity(signed_data.len() + record.signed_qr_code.len() + 512);
+    let mut object = ObjectWriter::open(&mut out);
+    object.str("Irn", &record.irn);
+    object.raw("AckNo", &record.ack_no.to_string());
+    object.str("AckDt", &format_timestamp(record.ack_dt));
+    object.str("Status", record.status.code());
+    match &record.cancellation {
+        Some(cancellation) => object.str("CancelDate", &format_timestamp(cancellation.at)),
+        None => object.raw("CancelDate", "null"),
+    }
+    object.str("GeneratedAt", portal_name(record.portal));
+    object.str("PrintedFrom", printed_from);
+    object.str("PrintedOn", printed_on);
+    object.str("SignedQRCode", &record.signed_qr_code);
+    object.raw("Invoice", signed_data);
+    object.close();
+    out
+}
+
+#[derive(Template)]
+#[template(path = "print.html")]
+struct PrintPage {
+    irn: String,
+    ack_no: u64,
+    ack_dt: String,
+    cancel_date: Option<String>,
+    doc_type: &'static str,
+    doc_no: String,
+    doc_date: String,
+    supply_type: &'static str,
+    reverse_charge: bool,
+    pos: String,
+    ewb: Option<String>,
+    qr_svg: String,
+    parties: Vec<Party>,
+    items: Vec<PrintItem>,
+    totals: Vec<(&'static str, String)>,
+    generated_at: &'static str,
+    printed_from: &'static str,
+    printed_on: String,
+}
+
+struct Party {
+    title: &'static str,
+    gstin: Option<String>,
+    legal_name: String,
+    trade_name: Option<String>,
+    address: String,
+    state: String,
+    pin: String,
+}
+
+struct PrintItem {
+    sl_no: String,
+    description: String,
+    hsn: String,
+    qty: String,
+    unit: String,
+    unit_price: String,
+    discount: String,
+    taxable: String,
+    rate: String,
+    igst: String,
+    cgst: String,
+    sgst: String,
+    cess: String,
+    total: String,
+}
+
+fn text(number: &Option<Number>) -> String {
+    number
+        .as_ref()
+        .map(|n| n.text().to_owned())
+        .unwrap_or_default()
+}
+
+fn state_label(code: u8) -> String {
+    format!(
+        "{} ({code:02})",
+        irp_core::masters::state_name(code).unwrap_or("Unknown state")
+    )
+}
+
+fn address(lines: &[Option<&str>]) -> String {
+    lines
+        .iter()
+        .flatten()
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn page(
+    record: &InvoiceRecord,
+    invoice: &Invoice,
+    qr_svg: String,
+    printed_from: &'static str,
+    printed_on: String,
+) -> PrintPage {
+    let seller = &invoice.seller_dtls;
+    let buyer = &invoice.buyer_dtls;
+    let mut parties = vec![
+        Party {
+            title: "Supplier",
+            gstin: Some(seller.gstin.as_str().to_owned()),
+            legal_name: seller.lgl_nm.clone(),
+            trade_name: seller.trd_nm.clone(),
+            address: address(&[
+                Some(&seller.addr1),
+                seller.addr2.as_deref(),
+                Some(&seller.loc),
+            ]),
+            state: state_label(seller.stcd.number),
+            pin: seller.pin.text().to_owned(),
+        },
+        Party {
+            title: "Recipient",
+            gstin: Some(buyer.gstin.as_str().to_owned()),
+            legal_name: buyer.lgl_nm.clone(),
+            trade_name: buyer.trd_nm.clone(),
+            address: address(&[Some(&buyer.addr1), buyer.addr2.as_deref(), Some(&buyer.loc)]),
+            state: state_label(buyer.stcd.number),
+            pin: text(&buyer.pin),
+        },
+    ];
+    if let Some(dispatch) = &invoice.disp_dtls {
+        parties.push(Party {
+            title: "Dispatch from",
+            gstin: None,
+            legal_name: dispatch.nm.clone(),
+            trade_name: None,
+            address: address(&[
+                Some(&dispatch.addr1),
+                dispatch.addr2.as_deref(),
+                Some(&dispatch.loc),
+            ]),
+            state: state_label(dispatch.stcd.number),
+            pin: dispatch.pin.text().to_owned(),
+        });
+    }
+    if let Some(ship) = &invoice.ship_dtls {
+        parties.push(Party {
+            title: "Ship to",
+            gstin: ship.gstin.as_ref().map(|g| g.as_str().to_owned()),
+            legal_name: ship.lgl_nm.clone(),
+            trade_name: ship.trd_nm.clone(),
+            address: address(&[Some(&ship.addr1), ship.addr2.as_deref(), Some(&ship.loc)]),
+            state: state_label(ship.stcd.number),
+            pin: ship.pin.text().to_owned(),
+        });
+    }
+    let items = invoice
+        .item_list
+        .iter()
+        .map(|item| PrintItem {
+            sl_no: item.sl_no.clone(),
+            description: item.prd_desc.clone().unwrap_or_default(),
+            hsn: item.hsn_cd.clone(),
+            qty: text(&item.qty),
+            unit: item.unit.clone().unwrap_or_default(),
+            unit_price: item.unit_price.text().to_owned(),
+            discount: text(&item.discount),
+            taxable: item.ass_amt.text().to_owned(),
+            rate: item.gst_rt.text().to_owned(),
+            igst: text(&item.igst_amt),
+            cgst: text(&item.cgst_amt),
+            sgst: text(&item.sgst_amt),
+            cess: text(&item.ces_amt),
+            total: item.tot_item_val.text().to_owned(),
+        })
+        .collect();
+    let val = &invoice.val_dtls;
+    let totals = [
+        ("Taxable value", Some(val.ass_val.text().to_owned())),
+        ("CGST", val.cgst_val.as_ref().map(|n| n.text().to_owned())),
+        ("SGST", val.sgst_val.as_ref().map(|n| n.text().to_owned())),
+        ("IGST", val.igst_val.as_ref().map(|n| n.text().to_owned())),
+        ("Cess", val.ces_val.as_ref().map(|n| n.text().to_owned())),
+        (
+            "State cess",
+            val.st_ces_val.as_ref().map(|n| n.text().to_owned()),
+        ),
+        (
+            "Discount",
+            val.discount.as_ref().map(|n| n.text().to_owned()),
+        ),
+        (
+            "Other charges",
+            val.oth_chrg.as_ref().map(|n| n.text().to_owned()),
+        ),
+        (
+            "Round off",
+            val.rnd_off_amt.as_ref().map(|n| n.text().to_owned()),
+        ),
+        (
+            "Total invoice value",
+            Some(val.tot_inv_val.text().to_owned()),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(label, value)| value.map(|value| (label, value)))
+    .collect();
+    PrintPage {
+        irn: record.irn.clone(),
+        ack_no: record.ack_no,
+        ack_dt: format_timestamp(record.ack_dt),
+        cancel_date: record.cancellation.as_ref().map(|c| format_timestamp(c.at)),
+        doc_type: match invoice.doc_dtls.typ.code() {
+            "CRN" => "Credit note",
+            "DBN" => "Debit note",
+            _ => "Tax invoice",
+        },
+        doc_no: invoice.doc_dtls.no.clone(),
+        doc_date: format_date(invoice.doc_dtls.dt),
+        supply_type: invoice.tran_dtls.sup_typ.code(),
+        reverse_charge: invoice.reverse_charge(),
+        pos: state_label(buyer.pos.number),
+        ewb: None,
+        qr_svg,
+        parties,
+        items,
+        totals,
+        generated_at: portal_name(record.portal),
+        printed_from,
+        printed_on,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_signed_data_binds_back() {
+        let body = br#"{"Version":"1.1","TranDtls":{"TaxSch":"GST","SupTyp":"B2B"},"DocDtls":{"Typ":"INV","No":"A/1","Dt":"01/07/2025"},
+"SellerDtls":{"Gstin":"29LARGE1000C1ZK","LglNm":"Seller Ltd","Addr1":"1 MG Road","Loc":"Bengaluru","Pin":560001,"Stcd":"29"},
+"BuyerDtls":{"Gstin":"29AWGPV7107B1Z1","LglNm":"Buyer Ltd","Pos":"29","Addr1":"7th block","Loc":"Bengaluru","Pin":562160,"Stcd":"29"},
+"ItemList":[{"SlNo":"1","IsServc":"N","HsnCd":"61091000","Qty":10,"Unit":"NOS","UnitPrice":100.0,"TotAmt":1000,"AssAmt":1000,"GstRt":5,"CgstAmt":25,"SgstAmt":25,"TotItemVal":1050}],
+"ValDtls":{"AssVal":1000,"CgstVal":25,"SgstVal":25,"TotInvVal":1050}}"#;
+        let invoice = parse_invoice(body, &Rules::default(), &MemoryRegister::new()).unwrap();
+        let irn = Irn::of(&invoice);
+        let at = chrono::NaiveDate::from_ymd_opt(2025, 7, 1)
+            .unwrap()
+            .and_hms_opt(10, 0, 0)
+            .unwrap();
+        let ack = irp_core::ack::Ack {
+            ack_no: irp_core::ack::AckNo::new(1, 1, at, 1).unwrap(),
+            ack_dt: at,
+        };
+        let data = irp_core::signed::signed_invoice_data(&invoice, &irn, &ack, false);
+        assert_eq!(bind_stored(&data, irn.as_str()), Some(invoice));
+    }
+}
