@@ -5,3 +5,4 @@ mod admin;
 mod kill;
 mod portals;
 mod process;
+mod shutdown;
