@@ -454,6 +454,151 @@ impl Settings {
         })
     }
 
+    /// Every setting that must be identical on all nodes of both portals (`10` §2), one
+    /// `key = value` line each in a fixed order, plus the auth key's fingerprint (the shared auth
+    /// key must be the same everywhere too). Per-portal settings (`portal.*`) and file paths are
+    /// left out.
+    pub fn shared_text(&self, auth_key_fingerprint: &str) -> String {
+        let r = &self.rules;
+        let hsn = match &r.hsn_master {
+            HsnMasterSetting::Shipped => "shipped".to_owned(),
+            HsnMasterSetting::Off => "none".to_owned(),
+            HsnMasterSetting::Custom(master) => format!("custom ({} codes)", master.len()),
+        };
+        let ports = r
+            .ports
+            .as_ref()
+            .map_or("none".to_owned(), |ports| format!("{} codes", ports.len()));
+        let lines = [
+            ("compat", format!("{:?}", self.compat)),
+            ("environment", format!("{:?}", self.environment)),
+            (
+                "keys.auth_public_key_sha256",
+                auth_key_fingerprint.to_owned(),
+            ),
+            ("auth.token_minutes", self.token_minutes.to_string()),
+            (
+                "auth.force_refresh_window_minutes",
+                self.force_refresh_window_minutes.to_string(),
+            ),
+            ("auth.max_failed_logins", self.max_failed_logins.to_string()),
+            ("auth.lockout_minutes", self.lockout_minutes.to_string()),
+            ("limits.max_body_bytes", self.max_body_bytes.to_string()),
+            (
+                "limits.max_body_bytes_large",
+                self.max_body_bytes_large.to_string(),
+            ),
+            ("limits.max_items", r.max_items.to_string()),
+            ("irn.uppercase_docno", r.uppercase_docno.to_string()),
+            (
+                "ack.envelope_minute_rounding",
+                self.envelope_minute_rounding.to_string(),
+            ),
+            (
+                "signing.default_disp_ship",
+                self.default_disp_ship.to_string(),
+            ),
+            ("cancel.window_hours", self.cancel_window_hours.to_string()),
+            (
+                "retrieval.irn_window_hours",
+                self.irn_window_hours.to_string(),
+            ),
+            (
+                "retrieval.doc_window_hours",
+                self.doc_window_hours.to_string(),
+            ),
+            (
+                "reporting_limit.window_days",
+                r.reporting_window_days.to_string(),
+            ),
+            (
+                "reporting_limit.counting",
+                format!("{:?}", r.reporting_counting),
+            ),
+            (
+                "reporting_limit.schedule",
+                format!("{:?}", r.reporting_schedule),
+            ),
+            (
+                "validation.doc_date_floor",
+                format!("{:?}", r.doc_date_floor),
+            ),
+            (
+                "validation.date_year_range",
+                format!("{:?}", r.date_year_range),
+            ),
+            ("validation.gst_rates", format!("{:?}", r.gst_rates)),
+            (
+                "validation.hsn_min_digits",
+                format!("{}/{}", r.hsn_min_digits_high, r.hsn_min_digits_low),
+            ),
+            (
+                "validation.hsn_aato_threshold_inr",
+                r.hsn_aato_threshold_inr.to_string(),
+            ),
+            ("validation.hsn_master", hsn),
+            ("validation.ports", ports),
+            ("validation.pin_state_check", r.pin_state_check.to_string()),
+            ("validation.enforce_2245", r.enforce_2245.to_string()),
+            ("validation.enforce_2264", r.enforce_2264.to_string()),
+            (
+                "validation.allowed_supplier_types",
+                format!("{:?}", r.allowed_supplier_types),
+            ),
+            (
+                "validation.export_required_fields",
+                format!("{:?}", r.export_required_fields),
+            ),
+            (
+                "validation.tolerances",
+                format!(
+                    "{}/{}/{}",
+                    r.item_tolerance, r.total_tolerance, r.invoice_tolerance
+                ),
+            ),
+            ("validation.strict_decimals", r.strict_decimals.to_string()),
+            (
+                "validation.empty_string_as_absent",
+                r.empty_string_as_absent.to_string(),
+            ),
+            (
+                "validation.strict_gstin_checksum",
+                r.strict_gstin_checksum.to_string(),
+            ),
+            ("validation.max_errors", r.max_errors.to_string()),
+            ("ewb.distance_check", self.ewb_distance_check.to_string()),
+            (
+                "ewb.factors",
+                format!("{}/{}", self.ewb_road_factor, self.ewb_max_distance_factor),
+            ),
+            (
+                "ewb.cancel_window_hours",
+                self.ewb_cancel_window_hours.to_string(),
+            ),
+            (
+                "bulk",
+                format!(
+                    "{}/{}/{}",
+                    self.bulk_max_documents, self.bulk_max_body_bytes, self.bulk_retention_days
+                ),
+            ),
+            ("print.qr_ecc", format!("{:?}", self.qr_ecc)),
+            (
+                "throttle",
+                format!(
+                    "{}/{}/{}",
+                    self.throttle_enabled,
+                    self.throttle_max_identical_failures,
+                    self.throttle_window_minutes
+                ),
+            ),
+        ];
+        lines
+            .iter()
+            .map(|(key, value)| format!("{key} = {value}\n"))
+            .collect()
+    }
+
     /// The portal's `irp` header name: `NIC1` or `NIC2`.
     pub fn irp_name(&self) -> &'static str {
         if self.portal_id == 2 { "NIC2" } else { "NIC1" }

@@ -25,6 +25,9 @@ pub struct PortalConfig {
     pub database_url: Option<String>,
     /// Seed the sandbox taxpayers, client and users (only in the sandbox environment).
     pub seed_sandbox: bool,
+    /// Replace the shared settings recorded in the registry with this node's (an operator's
+    /// deliberate change); otherwise a node whose shared settings differ refuses to start.
+    pub replace_shared_settings: bool,
 }
 
 /// Why a portal could not start. The message names the file or setting concerned.
@@ -36,6 +39,11 @@ pub enum StartupError {
     File { path: String, message: String },
     #[error("key: {0}")]
     Key(String),
+    #[error(
+        "this node's shared settings differ from those recorded in the registry (10-decisions.md §2); \
+         make them equal, or start once with --update-shared-settings to replace them. Differences:\n{0}"
+    )]
+    SharedSettings(String),
 }
 
 /// A portal ready to serve.
@@ -71,6 +79,33 @@ pub async fn prepare(config: PortalConfig, clock: Clock) -> Result<Portal, Start
         auth_key.public_key().pem().as_bytes(),
         false,
     )?;
+
+    let fingerprint = crate::secrets::hex(
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, auth_key.public_key().der()).as_ref(),
+    );
+    let shared = settings.shared_text(&fingerprint);
+    let recorded = store
+        .agree_setting(
+            "shared",
+            &shared,
+            clock.now(),
+            config.replace_shared_settings,
+        )
+        .await?;
+    if recorded != shared {
+        let ours: Vec<&str> = shared.lines().collect();
+        let differences: Vec<String> = recorded
+            .lines()
+            .filter(|line| !ours.contains(line))
+            .map(|line| format!("  registry: {line}"))
+            .chain(
+                ours.iter()
+                    .filter(|line| !recorded.lines().any(|r| r == **line))
+                    .map(|line| format!("  this node: {line}")),
+            )
+            .collect();
+        return Err(StartupError::SharedSettings(differences.join("\n")));
+    }
 
     let portal = settings.portal_id;
     let key_path = settings

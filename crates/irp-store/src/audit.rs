@@ -31,6 +31,7 @@ pub mod event {
     pub const INVOICE_CANCEL: &str = "invoice.cancel";
     pub const ACK_RESERVE: &str = "ack.reserve";
     pub const CERTIFICATE_PUBLISH: &str = "certificate.publish";
+    pub const SETTINGS: &str = "settings.shared";
 }
 
 /// Now, as IST wall-clock time to the millisecond. Only the audit trail reads the clock: every

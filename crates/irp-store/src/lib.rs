@@ -176,6 +176,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// Records a portal signing certificate (DER) so every node can publish every portal's keys.
     async fn publish_certificate(&self, certificate: &PublishedCertificate) -> StoreResult<()>;
+    /// The settings every portal node must share (`10` §2): records `value` under `name` if the
+    /// registry holds none (or replaces it when `replace` is set) and returns the value the
+    /// registry holds afterwards, so a node can refuse to start when it disagrees.
+    async fn agree_setting(
+        &self,
+        name: &str,
+        value: &str,
+        at: NaiveDateTime,
+        replace: bool,
+    ) -> StoreResult<String>;
+
     /// Every certificate any portal has published, current and retired.
     async fn certificates(&self) -> StoreResult<Vec<PublishedCertificate>>;
 }

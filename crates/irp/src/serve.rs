@@ -26,6 +26,10 @@ pub struct ServeArgs {
     /// Run as production: no sandbox seed, production token lifetime and `iss`.
     #[arg(long)]
     no_sandbox: bool,
+    /// Record this node's shared settings in the registry, replacing what other nodes agreed on
+    /// (every node must use the same shared settings, `10-decisions.md` §2).
+    #[arg(long)]
+    update_shared_settings: bool,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -54,6 +58,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         data_dir: args.store.data_dir.clone(),
         database_url: args.store.database.clone(),
         seed_sandbox: !args.no_sandbox,
+        replace_shared_settings: args.update_shared_settings,
     };
     let portal = prepare(config, Clock::default()).await?;
     let listener = tokio::net::TcpListener::bind(args.listen)

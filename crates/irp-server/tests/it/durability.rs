@@ -95,3 +95,64 @@ async fn registrations_survive_a_restart_on_sqlite() {
 async fn registrations_survive_a_restart_on_postgres() {
     registrations_survive_a_restart(Backend::Postgres).await;
 }
+
+async fn a_node_with_different_shared_settings_refuses_to_start(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (data_dir, database_url, clock, _temp) = app.stop().await;
+    let config = |overrides: &str, replace: bool| irp_server::startup::PortalConfig {
+        settings: test_settings(overrides),
+        data_dir: data_dir.clone(),
+        database_url: Some(database_url.clone()),
+        seed_sandbox: true,
+        replace_shared_settings: replace,
+    };
+    let refused = irp_server::startup::prepare(
+        config("[validation]\nstrict_decimals = true\n", false),
+        clock.clone(),
+    )
+    .await;
+    let Err(error) = refused else {
+        panic!("a node with other shared settings must not start")
+    };
+    assert!(
+        error
+            .to_string()
+            .contains("validation.strict_decimals = true"),
+        "{error}"
+    );
+    // Per-portal settings may differ: another portal over the same registry starts.
+    assert!(
+        irp_server::startup::prepare(
+            config("[portal]\nid = 2\nnode_digit = 3\n", false),
+            clock.clone()
+        )
+        .await
+        .is_ok()
+    );
+    // An operator's deliberate change is recorded, and then the others must follow.
+    assert!(
+        irp_server::startup::prepare(
+            config("[validation]\nstrict_decimals = true\n", true),
+            clock.clone()
+        )
+        .await
+        .is_ok()
+    );
+    assert!(
+        irp_server::startup::prepare(config("", false), clock)
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn a_node_with_different_shared_settings_refuses_to_start_on_sqlite() {
+    a_node_with_different_shared_settings_refuses_to_start(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_node_with_different_shared_settings_refuses_to_start_on_postgres() {
+    a_node_with_different_shared_settings_refuses_to_start(Backend::Postgres).await;
+}

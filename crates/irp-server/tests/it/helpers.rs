@@ -119,6 +119,7 @@ pub async fn start(
         data_dir: data_dir.clone(),
         database_url,
         seed_sandbox: true,
+        replace_shared_settings: false,
     };
     let portal = prepare(config, clock.clone()).await.expect("portal starts");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

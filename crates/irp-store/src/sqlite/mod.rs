@@ -420,6 +420,16 @@ impl Store for SqliteStore {
         portal::publish_certificate(self, certificate).await
     }
 
+    async fn agree_setting(
+        &self,
+        name: &str,
+        value: &str,
+        at: NaiveDateTime,
+        replace: bool,
+    ) -> StoreResult<String> {
+        portal::agree_setting(self, name, value, at, replace).await
+    }
+
     async fn certificates(&self) -> StoreResult<Vec<PublishedCertificate>> {
         let rows: Vec<CertificateRow> = sqlx::query_as(concat!(
             "SELECT ",

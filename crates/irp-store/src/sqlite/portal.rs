@@ -96,3 +96,48 @@ pub(super) async fn publish_certificate(
     .await?;
     commit(tx, OP).await
 }
+
+/// Records `value` under `name` unless a value is there (or `replace` is set); returns the
+/// value the registry holds afterwards.
+pub(super) async fn agree_setting(
+    store: &SqliteStore,
+    name: &str,
+    value: &str,
+    at: chrono::NaiveDateTime,
+    replace: bool,
+) -> StoreResult<String> {
+    const OP: &str = "agree_setting";
+    let mut tx = store.write(OP).await?;
+    let conflict = if replace {
+        "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
+    } else {
+        "DO NOTHING"
+    };
+    let written = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO registry_settings (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) {conflict}"
+    )))
+    .bind(name)
+    .bind(value)
+    .bind(at)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| db_error(OP, e))?
+    .rows_affected();
+    let (stored,): (String,) = sqlx::query_as("SELECT value FROM registry_settings WHERE name = ?")
+        .bind(name)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| db_error(OP, e))?;
+    if written > 0 {
+        audit(
+            &mut tx,
+            OP,
+            event::SETTINGS,
+            name,
+            if replace { "replaced" } else { "recorded" },
+        )
+        .await?;
+    }
+    commit(tx, OP).await?;
+    Ok(stored)
+}

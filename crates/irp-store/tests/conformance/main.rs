@@ -42,6 +42,7 @@ macro_rules! conformance {
 
 conformance! {
     registry::backend_answers,
+    registry::shared_settings_are_agreed_once_and_replaced_only_on_purpose,
     accounts::taxpayer_upsert_and_lookup,
     accounts::taxpayer_batch,
     accounts::clients,

@@ -396,3 +396,42 @@ pub async fn durable_across_instances(ctx: Ctx) {
         Err(StoreError::Conflict(_))
     ));
 }
+
+pub async fn shared_settings_are_agreed_once_and_replaced_only_on_purpose(ctx: Ctx) {
+    let store = ctx.store;
+    let at = chrono::NaiveDate::from_ymd_opt(2025, 7, 1)
+        .unwrap()
+        .and_hms_opt(10, 0, 0)
+        .unwrap();
+    assert_eq!(
+        store
+            .agree_setting("shared", "a=1", at, false)
+            .await
+            .unwrap(),
+        "a=1",
+        "the first node records its settings"
+    );
+    assert_eq!(
+        store
+            .agree_setting("shared", "a=2", at, false)
+            .await
+            .unwrap(),
+        "a=1",
+        "a later node learns the recorded ones"
+    );
+    assert_eq!(
+        store
+            .agree_setting("shared", "a=2", at, true)
+            .await
+            .unwrap(),
+        "a=2",
+        "an operator replaces them deliberately"
+    );
+    assert_eq!(
+        store
+            .agree_setting("shared", "a=3", at, false)
+            .await
+            .unwrap(),
+        "a=2"
+    );
+}
