@@ -278,3 +278,73 @@ async fn a_client_fails_over_when_a_portal_is_killed_and_nothing_is_lost_or_dupl
         assert_eq!(matching[0].1 as u64, *ack_no, "with the acknowledged AckNo");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_of_one_portal_share_everything_and_number_acks_apart() {
+    let Some(database) = fresh_postgres().await else {
+        return;
+    };
+    let temp = tempfile::tempdir().unwrap();
+    let node_one = serve_node(temp.path(), Some(&database), 1, 1);
+    let node_two = serve_node(temp.path(), Some(&database), 1, 2);
+    let on_one = client(&node_one, temp.path(), SELLER).await;
+    let on_two = NicClient::new(
+        vec![node_two.address.clone()],
+        on_one.credentials().clone(),
+        &auth_public_key(temp.path()),
+    )
+    .unwrap();
+    on_two.set_session(on_one.session());
+    let first = on_one
+        .generate(&invoice("NODES/1"))
+        .await
+        .unwrap()
+        .data
+        .unwrap();
+    let second = on_two
+        .generate(&invoice("NODES/2"))
+        .await
+        .unwrap()
+        .data
+        .unwrap();
+    assert!(
+        first["AckNo"]
+            .as_u64()
+            .unwrap()
+            .to_string()
+            .starts_with("11")
+    );
+    assert!(
+        second["AckNo"]
+            .as_u64()
+            .unwrap()
+            .to_string()
+            .starts_with("12")
+    );
+    assert!(
+        on_two
+            .get_by_irn(first["Irn"].as_str().unwrap(), None)
+            .await
+            .unwrap()
+            .is_success()
+    );
+    assert!(
+        on_one
+            .get_by_irn(second["Irn"].as_str().unwrap(), None)
+            .await
+            .unwrap()
+            .is_success()
+    );
+    // Both nodes of the portal sign with the same key.
+    let verifier = jwks_verifier(&node_two.address).await;
+    assert_eq!(
+        verifier
+            .verify(first["SignedInvoice"].as_str().unwrap())
+            .unwrap()
+            .kid,
+        verifier
+            .verify(second["SignedInvoice"].as_str().unwrap())
+            .unwrap()
+            .kid
+    );
+}

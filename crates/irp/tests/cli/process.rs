@@ -29,7 +29,13 @@ pub fn serve(data_dir: &Path, database: Option<&str>) -> Server {
 
 /// Starts portal `portal` (1 or 2).
 pub fn serve_portal(data_dir: &Path, database: Option<&str>, portal: u8) -> Server {
+    serve_node(data_dir, database, portal, 1)
+}
+
+/// Starts node `node` (the AckNo's second digit) of portal `portal`.
+pub fn serve_node(data_dir: &Path, database: Option<&str>, portal: u8, node: u8) -> Server {
     let mut command = Command::new(env!("CARGO_BIN_EXE_irp"));
+    command.env("IRP_PORTAL_NODE_DIGIT", node.to_string());
     command
         .args([
             "serve",
