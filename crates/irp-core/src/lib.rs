@@ -9,6 +9,7 @@ pub mod ack;
 pub mod bind;
 pub mod canonical;
 pub mod error;
+pub mod ewb;
 pub mod gstin;
 pub mod invoice;
 pub mod irn;
