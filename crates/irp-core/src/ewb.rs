@@ -9,8 +9,10 @@
 //! mountain terrain. That is why a given distance is refused only when it is implausible
 //! (`distance_is_plausible`), never for merely differing from the estimate.
 
-use chrono::{Days, NaiveDateTime};
+use chrono::{Days, NaiveDate, NaiveDateTime};
 
+use crate::error::ErrorDetail;
+use crate::invoice::{DocType, EwbDtls, Invoice, Number};
 use crate::masters::{self, GeoPoint};
 
 /// The PIN that means "outside India".
@@ -111,6 +113,278 @@ fn temporary_registration(text: &str) -> bool {
         && bytes[2..]
             .iter()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// The transport details of an e-way bill request: `EwbDtls` of a generate request, or the
+/// request of Generate EWB by IRN, after binding (vehicle number normalised, codes upper-cased).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Transport {
+    pub trans_id: Option<String>,
+    pub trans_name: Option<String>,
+    /// `1` road, `2` rail, `3` air, `4` ship.
+    pub trans_mode: Option<String>,
+    pub distance_km: u32,
+    pub trans_doc_no: Option<String>,
+    pub trans_doc_dt: Option<NaiveDate>,
+    pub veh_no: Option<String>,
+    /// `R` or `O`.
+    pub veh_type: Option<String>,
+}
+
+impl Transport {
+    pub fn from_ewb_dtls(ewb: &EwbDtls) -> Transport {
+        Transport {
+            trans_id: ewb.trans_id.as_ref().map(|g| g.as_str().to_owned()),
+            trans_name: ewb.trans_name.clone(),
+            trans_mode: ewb.trans_mode.clone(),
+            distance_km: ewb.distance.as_u32().unwrap_or(0),
+            trans_doc_no: ewb.trans_doc_no.clone(),
+            trans_doc_dt: ewb.trans_doc_dt,
+            veh_no: ewb.veh_no.clone(),
+            veh_type: ewb.veh_type.clone(),
+        }
+    }
+
+    /// Part A only: no transport mode, vehicle or transport document (E-06).
+    pub fn part_a_only(&self) -> bool {
+        self.trans_mode.is_none() && self.veh_no.is_none() && self.trans_doc_no.is_none()
+    }
+
+    pub fn over_dimensional(&self) -> bool {
+        self.veh_type.as_deref() == Some("O")
+    }
+}
+
+/// Where goods leave from or go to: the PIN and state of an address block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub pin: u32,
+    pub state: u8,
+}
+
+/// The addresses of an e-way bill (`06` §5.1). `dispatch_override` is path (b)'s `DispDtls`,
+/// `export_ship_override` its `ExpShipDtls`. For an export without an explicit ship-to the
+/// second place is `None` (E-13).
+pub fn places(
+    invoice: &Invoice,
+    dispatch_override: Option<Place>,
+    export_ship_override: Option<Place>,
+) -> (Place, Option<Place>) {
+    let place = |pin: &Number, state: &crate::invoice::StateCode| Place {
+        pin: pin.as_u32().unwrap_or(0),
+        state: state.number,
+    };
+    let dispatch = dispatch_override.unwrap_or_else(|| match &invoice.disp_dtls {
+        Some(disp) => place(&disp.pin, &disp.stcd),
+        None => place(&invoice.seller_dtls.pin, &invoice.seller_dtls.stcd),
+    });
+    let explicit_ship = invoice
+        .ship_dtls
+        .as_ref()
+        .map(|ship| place(&ship.pin, &ship.stcd));
+    let ship_to = if invoice.tran_dtls.sup_typ.is_export() {
+        export_ship_override.or(explicit_ship)
+    } else {
+        explicit_ship.or_else(|| {
+            let buyer = &invoice.buyer_dtls;
+            Some(Place {
+                pin: buyer
+                    .pin
+                    .as_ref()
+                    .and_then(Number::as_u32)
+                    .unwrap_or(FOREIGN_PIN),
+                state: buyer.stcd.number,
+            })
+        })
+    };
+    (dispatch, ship_to)
+}
+
+/// What the rules need besides the invoice and the transport.
+#[derive(Debug, Clone)]
+pub struct EwbFacts<'a> {
+    pub invoice: &'a Invoice,
+    pub transport: &'a Transport,
+    pub dispatch: Place,
+    pub ship_to: Option<Place>,
+    /// Seller and buyer GSTINs with `BlkStatus = B`, seller first (E-05).
+    pub blocked_gstins: Vec<String>,
+    /// The transporter id is in the register as cancelled or inactive (E-12).
+    pub transporter_inactive: bool,
+    /// Today's IST date.
+    pub today: NaiveDate,
+}
+
+/// `ewb.*` settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EwbSettings {
+    pub distance_check: bool,
+    pub road_factor: f64,
+    pub max_distance_factor: f64,
+}
+
+impl Default for EwbSettings {
+    fn default() -> EwbSettings {
+        EwbSettings {
+            distance_check: true,
+            road_factor: 1.3,
+            max_distance_factor: 2.0,
+        }
+    }
+}
+
+/// What the rules decided when they passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EwbPlan {
+    /// The distance to use, in km.
+    pub distance_km: u32,
+    /// The distance was computed from PIN codes (`Distance: 0`): report it (`EWBPPD`/`Remarks`).
+    pub computed: bool,
+}
+
+impl EwbPlan {
+    /// `Pin-Pin calc distance: <n>KM`.
+    pub fn remark(&self) -> Option<String> {
+        self.computed
+            .then(|| format!("Pin-Pin calc distance: {}KM", self.distance_km))
+    }
+}
+
+/// E-03 to E-15 (`06` §5.2) in table order, all violations collected. Path (a) reports only the
+/// first (D-68); path (b) reports them all.
+pub fn check(facts: &EwbFacts<'_>, settings: &EwbSettings) -> Result<EwbPlan, Vec<ErrorDetail>> {
+    let mut errors = Vec::new();
+    let mut fail =
+        |code: &'static str, args: &[&str]| errors.push(ErrorDetail::coded(code, "", args));
+    let invoice = facts.invoice;
+    let transport = facts.transport;
+    // E-03, E-04
+    if invoice.doc_dtls.typ != DocType::Invoice {
+        fail("4010", &[]);
+    }
+    if invoice.all_services() {
+        fail("4009", &[]);
+    }
+    // E-05
+    for gstin in &facts.blocked_gstins {
+        fail("4015", &[gstin]);
+    }
+    // E-06, E-07
+    if transport.part_a_only() && transport.trans_id.is_none() {
+        fail("4019", &[]);
+    }
+    if transport.trans_mode.is_none()
+        && (transport.veh_no.is_some() || transport.trans_doc_no.is_some())
+    {
+        fail("4028", &[]);
+    }
+    // E-08 to E-10, by mode.
+    let veh_type = transport.veh_type.as_deref();
+    match transport.trans_mode.as_deref() {
+        Some("1") => {
+            if transport.veh_no.is_none() {
+                fail("4011", &[]);
+            }
+            if veh_type.is_none() {
+                fail("4022", &[]);
+            }
+            if transport
+                .veh_no
+                .as_deref()
+                .is_some_and(|number| !vehicle_number_is_valid(number))
+            {
+                fail("4014", &[]);
+            }
+        }
+        Some("2" | "3") => {
+            if transport.trans_doc_no.is_none() {
+                fail("4012", &[]);
+            }
+            if transport.trans_doc_dt.is_none() {
+                fail("4023", &[]);
+            }
+            if veh_type == Some("O") {
+                fail("4024", &[]);
+            }
+        }
+        Some("4") => {
+            if transport.veh_no.is_none() && transport.trans_doc_no.is_none() {
+                fail("4040", &[]);
+            }
+            if veh_type == Some("R") {
+                fail("4039", &[]);
+            }
+        }
+        _ => {}
+    }
+    // E-11
+    if let Some(date) = transport.trans_doc_dt {
+        if date > facts.today {
+            fail("4016", &[]);
+        }
+        if date < invoice.doc_dtls.dt {
+            fail("4021", &[]);
+        }
+    }
+    // E-12
+    if facts.transporter_inactive {
+        fail("3052", &[transport.trans_id.as_deref().unwrap_or("")]);
+    }
+    // E-13, E-14
+    let Some(ship_to) = facts.ship_to else {
+        fail("4031", &[]);
+        return Err(errors);
+    };
+    if ship_to.state == 96 {
+        fail("4032", &[]);
+    }
+    if ship_to.pin == FOREIGN_PIN {
+        fail("4033", &[]);
+    }
+    if facts.dispatch.state == 96 {
+        fail("4035", &[]);
+    }
+    if facts.dispatch.pin == FOREIGN_PIN {
+        fail("4036", &[]);
+    }
+    // E-15 (`06` §5.3)
+    let (from, to) = (facts.dispatch.pin, ship_to.pin);
+    let estimate = estimate_distance(from, to, settings.road_factor);
+    let mut plan = EwbPlan {
+        distance_km: transport.distance_km,
+        computed: false,
+    };
+    if transport.distance_km == 0 {
+        if from == FOREIGN_PIN || to == FOREIGN_PIN {
+            fail("4034", &[]);
+        } else if from == to {
+            fail("4029", &[]);
+        } else {
+            match estimate {
+                Some(estimate) => {
+                    plan = EwbPlan {
+                        distance_km: estimate.road_km,
+                        computed: true,
+                    }
+                }
+                None => fail("4030", &[&from.to_string(), &to.to_string()]),
+            }
+        }
+    } else if let Some(estimate) = estimate
+        && settings.distance_check
+        && !distance_is_plausible(
+            transport.distance_km,
+            &estimate,
+            settings.max_distance_factor,
+        )
+    {
+        fail("4013", &[]);
+    }
+    if errors.is_empty() {
+        Ok(plan)
+    } else {
+        Err(errors)
+    }
 }
 
 #[cfg(test)]

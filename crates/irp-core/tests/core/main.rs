@@ -2,6 +2,7 @@
 //! sample, and property tests, all through the public API.
 
 mod business;
+mod ewb;
 mod fuzz;
 mod golden;
 mod properties;

@@ -1,0 +1,362 @@
+//! E-way bill rules E-03 to E-15 (`06` §5.2–§5.3), each as a passing request changed once.
+
+use irp_core::ewb::{EwbFacts, EwbSettings, Place, Transport, check, places};
+use irp_core::invoice::Invoice;
+use serde_json::json;
+
+use crate::support::*;
+
+fn road() -> Transport {
+    Transport {
+        trans_id: Some("29AAGCB7383J1Z4".to_owned()),
+        trans_mode: Some("1".to_owned()),
+        distance_km: 1100,
+        veh_no: Some("KA12ER1234".to_owned()),
+        veh_type: Some("R".to_owned()),
+        ..Transport::default()
+    }
+}
+
+fn run(
+    invoice: &Invoice,
+    transport: &Transport,
+    change: impl FnOnce(&mut EwbFacts<'_>),
+) -> Result<u32, Vec<&'static str>> {
+    let (dispatch, ship_to) = places(invoice, None, None);
+    let mut facts = EwbFacts {
+        invoice,
+        transport,
+        dispatch,
+        ship_to,
+        blocked_gstins: Vec::new(),
+        transporter_inactive: false,
+        today: today(),
+    };
+    change(&mut facts);
+    check(&facts, &EwbSettings::default())
+        .map(|plan| plan.distance_km)
+        .map_err(|errors| errors.iter().map(|e| e.code).collect())
+}
+
+fn goods_invoice() -> Invoice {
+    validate(&inter_state()).unwrap()
+}
+
+#[track_caller]
+fn fails(transport: Transport, codes: &[&str]) {
+    assert_eq!(
+        run(&goods_invoice(), &transport, |_| {}),
+        Err(codes.to_vec())
+    );
+}
+
+#[test]
+fn a_road_e_way_bill_passes() {
+    assert_eq!(run(&goods_invoice(), &road(), |_| {}), Ok(1100));
+}
+
+#[test]
+fn e03_e04_only_invoices_with_goods() {
+    let mut note = inter_state();
+    note["DocDtls"]["Typ"] = json!("CRN");
+    assert_eq!(
+        run(&validate(&note).unwrap(), &road(), |_| {}),
+        Err(vec!["4010"])
+    );
+    let mut services = inter_state();
+    services["ItemList"] = json!([services["ItemList"][1].clone()]);
+    services["ValDtls"] = json!({"AssVal": 500, "IgstVal": 90, "TotInvVal": 590});
+    assert_eq!(
+        run(&validate(&services).unwrap(), &road(), |_| {}),
+        Err(vec!["4009"])
+    );
+}
+
+#[test]
+fn e05_blocked_gstins_one_entry_each_seller_first() {
+    let errors = run(&goods_invoice(), &road(), |f| {
+        f.blocked_gstins = vec![SELLER.to_owned(), BUYER_MH.to_owned()]
+    });
+    assert_eq!(errors, Err(vec!["4015", "4015"]));
+}
+
+#[test]
+fn e06_e07_part_a_needs_a_transporter_and_part_b_a_mode() {
+    fails(
+        Transport {
+            trans_id: None,
+            distance_km: 1100,
+            ..Transport::default()
+        },
+        &["4019"],
+    );
+    assert_eq!(
+        run(
+            &goods_invoice(),
+            &Transport {
+                trans_id: Some("29AAGCB7383J1Z4".to_owned()),
+                distance_km: 1100,
+                ..Transport::default()
+            },
+            |_| {}
+        ),
+        Ok(1100)
+    );
+    fails(
+        Transport {
+            trans_mode: None,
+            ..road()
+        },
+        &["4028"],
+    );
+}
+
+#[test]
+fn e08_road_needs_a_valid_vehicle_and_its_type() {
+    fails(
+        Transport {
+            veh_no: None,
+            ..road()
+        },
+        &["4011"],
+    );
+    fails(
+        Transport {
+            veh_type: None,
+            ..road()
+        },
+        &["4022"],
+    );
+    fails(
+        Transport {
+            veh_no: Some("ABCDEFGH".to_owned()),
+            ..road()
+        },
+        &["4014"],
+    );
+}
+
+#[test]
+fn e09_rail_and_air_need_a_transport_document_and_no_odc() {
+    let rail = Transport {
+        trans_mode: Some("2".to_owned()),
+        veh_no: None,
+        veh_type: None,
+        trans_doc_no: Some("RR/1".to_owned()),
+        trans_doc_dt: Some(today()),
+        ..road()
+    };
+    assert!(run(&goods_invoice(), &rail, |_| {}).is_ok());
+    fails(
+        Transport {
+            trans_doc_no: None,
+            ..rail.clone()
+        },
+        &["4012"],
+    );
+    fails(
+        Transport {
+            trans_doc_dt: None,
+            ..rail.clone()
+        },
+        &["4023"],
+    );
+    fails(
+        Transport {
+            trans_mode: Some("3".to_owned()),
+            veh_type: Some("O".to_owned()),
+            ..rail
+        },
+        &["4024"],
+    );
+}
+
+#[test]
+fn e10_ship_needs_a_vessel_or_document_and_no_regular_type() {
+    let ship = Transport {
+        trans_mode: Some("4".to_owned()),
+        veh_no: Some("IMO9321483".to_owned()),
+        veh_type: None,
+        ..road()
+    };
+    assert!(
+        run(&goods_invoice(), &ship, |_| {}).is_ok(),
+        "vessel ids skip the vehicle formats"
+    );
+    fails(
+        Transport {
+            veh_no: None,
+            ..ship.clone()
+        },
+        &["4040"],
+    );
+    fails(
+        Transport {
+            veh_type: Some("R".to_owned()),
+            ..ship
+        },
+        &["4039"],
+    );
+}
+
+#[test]
+fn e11_transport_document_date_between_the_invoice_and_today() {
+    fails(
+        Transport {
+            trans_doc_dt: Some(today().succ_opt().unwrap()),
+            ..road()
+        },
+        &["4016"],
+    );
+    fails(
+        Transport {
+            trans_doc_dt: Some(date("30/06/2025")),
+            ..road()
+        },
+        &["4021"],
+    );
+}
+
+#[test]
+fn e12_an_inactive_transporter() {
+    assert_eq!(
+        run(&goods_invoice(), &road(), |f| f.transporter_inactive = true),
+        Err(vec!["3052"])
+    );
+}
+
+#[test]
+fn e13_e14_export_and_foreign_addresses() {
+    let export_invoice = validate(&export()).unwrap();
+    assert_eq!(run(&export_invoice, &road(), |_| {}), Err(vec!["4031"]));
+    let port = Place {
+        pin: 400_001,
+        state: 27,
+    };
+    assert_eq!(
+        run(&export_invoice, &road(), |f| f.ship_to = Some(port)),
+        Ok(1100)
+    );
+    assert_eq!(
+        run(&export_invoice, &road(), |f| f.ship_to = Some(Place {
+            pin: 400_001,
+            state: 96
+        })),
+        Err(vec!["4032"])
+    );
+    assert_eq!(
+        run(&export_invoice, &road(), |f| f.ship_to = Some(Place {
+            pin: 999_999,
+            state: 27
+        })),
+        Err(vec!["4033"])
+    );
+    assert_eq!(
+        run(&goods_invoice(), &road(), |f| f.dispatch.state = 96),
+        Err(vec!["4035"])
+    );
+    assert_eq!(
+        run(&goods_invoice(), &road(), |f| f.dispatch.pin = 999_999),
+        Err(vec!["4036"])
+    );
+}
+
+#[test]
+fn e15_distance_computed_checked_and_refused() {
+    // Bengaluru 560001 to Mumbai 400001: computed from the PIN centroids.
+    let computed = run(
+        &goods_invoice(),
+        &Transport {
+            distance_km: 0,
+            ..road()
+        },
+        |_| {},
+    )
+    .unwrap();
+    assert!((1000..1400).contains(&computed), "{computed} km");
+    fails(
+        Transport {
+            distance_km: 100,
+            ..road()
+        },
+        &["4013"],
+    );
+    fails(
+        Transport {
+            distance_km: 4000,
+            ..road()
+        },
+        &["4013"],
+    );
+    assert_eq!(
+        run(
+            &goods_invoice(),
+            &Transport {
+                distance_km: 0,
+                ..road()
+            },
+            |f| f.ship_to = Some(f.dispatch)
+        ),
+        Err(vec!["4029"])
+    );
+    assert_eq!(
+        run(
+            &goods_invoice(),
+            &Transport {
+                distance_km: 0,
+                ..road()
+            },
+            |f| f.ship_to = Some(Place {
+                pin: 999_999,
+                state: 27
+            })
+        ),
+        Err(vec!["4033", "4034"])
+    );
+    // A PIN whose prefix has no coordinates at all: the actual distance is needed.
+    assert_eq!(
+        run(
+            &goods_invoice(),
+            &Transport {
+                distance_km: 0,
+                ..road()
+            },
+            |f| f.ship_to = Some(Place {
+                pin: 100_001,
+                state: 27
+            })
+        ),
+        Err(vec!["4030"])
+    );
+    assert_eq!(
+        run(
+            &goods_invoice(),
+            &Transport {
+                distance_km: 500,
+                ..road()
+            },
+            |f| f.ship_to = Some(Place {
+                pin: 100_001,
+                state: 27
+            })
+        ),
+        Ok(500),
+        "unknown pairs accept the given distance"
+    );
+}
+
+#[test]
+fn all_violations_come_in_table_order() {
+    let mut note = inter_state();
+    note["DocDtls"]["Typ"] = json!("DBN");
+    let errors = run(
+        &validate(&note).unwrap(),
+        &Transport {
+            veh_no: None,
+            veh_type: None,
+            ..road()
+        },
+        |f| f.transporter_inactive = true,
+    );
+    assert_eq!(errors, Err(vec!["4010", "4011", "4022", "3052"]));
+}
