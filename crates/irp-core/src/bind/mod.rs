@@ -67,6 +67,60 @@ pub fn parse_invoice(
     binder.finish(invoice)
 }
 
+/// The request of Generate EWB by IRN (`02` §2.8), bound.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EwbRequest {
+    /// As sent; the caller checks it (E-01: malformed → `4003`).
+    pub irn: String,
+    pub transport: crate::invoice::EwbDtls,
+    pub dispatch: Option<crate::invoice::DispDtls>,
+    /// `(Pin, Stcd)` of `ExpShipDtls`.
+    pub export_ship: Option<(crate::invoice::Number, crate::invoice::StateCode)>,
+}
+
+/// Binds a Generate EWB by IRN request with the same field rules and codes as `EwbDtls`
+/// (`06` §5.2: schema errors come back as `Status` 0 with those codes).
+pub fn parse_ewb_request(input: &[u8], rules: &Rules) -> Result<EwbRequest, Vec<ErrorDetail>> {
+    let document = json::parse(input).map_err(|error| {
+        let message = format!(
+            "Invalid JSON: {} at line {}, column {}.",
+            error.message, error.line, error.column
+        );
+        vec![ErrorDetail::with_message("2140", "", message)]
+    })?;
+    let Value::Object(members) = &document else {
+        return Err(vec![ErrorDetail::coded("4003", "Irn", &[])]);
+    };
+    let register = crate::register::MemoryRegister::new();
+    let mut binder = Binder {
+        rules,
+        register: &register,
+        errors: Vec::new(),
+        path: Vec::new(),
+    };
+    let root = Object(members);
+    let irn = match root.get("Irn") {
+        Some(Value::String(text)) => text.trim().to_owned(),
+        _ => String::new(),
+    };
+    let transport = sections::ewb_dtls(&mut binder, root);
+    let dispatch = binder.object(root, "DispDtls", sections::disp_dtls).ok();
+    let export_ship = binder
+        .object(root, "ExpShipDtls", sections::exp_ship_dtls)
+        .ok();
+    let request = EwbRequest {
+        irn,
+        transport,
+        dispatch,
+        export_ship,
+    };
+    if binder.errors.is_empty() {
+        Ok(request)
+    } else {
+        Err(binder.errors)
+    }
+}
+
 /// The GSTINs a request names (seller, buyer, e-commerce operator, ship-to), upper-cased and
 /// without duplicates, so that a caller with an asynchronous register can fetch them before
 /// [`parse_invoice`]. Malformed input yields whatever could be found.

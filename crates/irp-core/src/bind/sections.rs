@@ -344,7 +344,7 @@ fn buyer_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> BuyerDtls {
     }
 }
 
-fn disp_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> DispDtls {
+pub(crate) fn disp_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> DispDtls {
     let nm = b.required_text(o, "Nm", &NAME);
     let addr1 = b.required_text(o, "Addr1", &ADDR1);
     let addr2 = b.optional_text(o, "Addr2", &ADDR2);
@@ -630,7 +630,7 @@ fn exp_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> ExpDtls {
     }
 }
 
-fn ewb_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> EwbDtls {
+pub(crate) fn ewb_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> EwbDtls {
     let trans_id = b.gstin(o, "TransId", &GSTIN.code("4018")).ok();
     let trans_name = b.optional_text(o, "TransName", &NAME);
     let trans_mode = b
@@ -694,4 +694,14 @@ pub fn normalise_vehicle_number(raw: &str) -> String {
         .filter(|c| *c != ' ' && *c != '-')
         .map(|c| c.to_ascii_uppercase())
         .collect()
+}
+
+/// `ExpShipDtls` of Generate EWB by IRN (`02` §2.8): the port or place of export.
+pub(crate) fn exp_ship_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> (Number, StateCode) {
+    let _addr1 = b.required_text(o, "Addr1", &ADDR1);
+    let _addr2 = b.optional_text(o, "Addr2", &ADDR2);
+    let _loc = b.required_text(o, "Loc", &LOC);
+    let pin = b.required_number(o, "Pin", &PIN);
+    let stcd = b.state_code(o, "Stcd", Some("2200"));
+    (pin, b.required(stcd, "Stcd", None))
 }

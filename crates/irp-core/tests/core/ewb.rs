@@ -360,3 +360,49 @@ fn all_violations_come_in_table_order() {
     );
     assert_eq!(errors, Err(vec!["4010", "4011", "4022", "3052"]));
 }
+
+#[test]
+fn generate_ewb_by_irn_requests_bind_with_the_ewb_schema_codes() {
+    use irp_core::bind::parse_ewb_request;
+    use irp_core::rules::Rules;
+    let request = |value: serde_json::Value| {
+        parse_ewb_request(&serde_json::to_vec(&value).unwrap(), &Rules::default())
+    };
+    let ok = request(json!({"Irn": "ab", "distance": 120, "TransMode": "1", "VehNo": "ka-12 er 1234", "VehType": "r",
+                            "DispDtls": {"Nm": "Warehouse", "Addr1": "Plot 1", "Loc": "Hosur", "Pin": 560001, "Stcd": "29"},
+                            "ExpShipDtls": {"Addr1": "Port", "Loc": "Mumbai", "Pin": 400001, "Stcd": "27"}}))
+    .unwrap();
+    assert_eq!(ok.irn, "ab");
+    assert_eq!(ok.transport.veh_no.as_deref(), Some("KA12ER1234"));
+    assert_eq!(ok.transport.distance.as_u32(), Some(120));
+    assert_eq!(ok.export_ship.unwrap().0.as_u32(), Some(400001));
+    let codes = |value| {
+        request(value)
+            .unwrap_err()
+            .iter()
+            .map(|e| e.code)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(codes(json!({"Irn": "ab", "Distance": 4001})), ["4038"]);
+    assert_eq!(
+        codes(json!({"Irn": "ab"})),
+        ["2140"],
+        "Distance is required"
+    );
+    assert_eq!(
+        codes(json!({"Irn": "ab", "Distance": 1, "TransId": "12"})),
+        ["4018"]
+    );
+    assert_eq!(
+        codes(json!({"Irn": "ab", "Distance": 1, "TransDocDt": "32/01/2025"})),
+        ["4017"]
+    );
+    assert_eq!(
+        codes(json!({"Irn": "ab", "Distance": 1, "VehNo": "K-1"})),
+        ["4014"]
+    );
+    assert_eq!(
+        codes(json!({"Irn": "ab", "Distance": 1, "VehType": "X"})),
+        ["4020"]
+    );
+}
