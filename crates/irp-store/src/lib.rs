@@ -12,10 +12,11 @@
 //! - Times are IST wall-clock values (`NaiveDateTime`), as the spec writes them.
 //!
 //! Layout: [`sqlite`] and [`postgres`] implement the trait, each split into `mod.rs` (opening,
-//! register, clients, portal look-ups), `users.rs` (users and sessions), `invoices.rs` and
-//! `portal.rs` (AckNo sequences, certificates); `rows` holds the row types both share, `errors`
-//! the mapping of driver failures, [`audit`] the audit trail's vocabulary. The schema is in
-//! `migrations/{sqlite,postgres}/`, one logical model in two dialects.
+//! register, clients, portal look-ups), `users.rs` (users and sessions), `invoices.rs`,
+//! `ewbs.rs` (e-way bills) and `portal.rs` (AckNo and EwbNo sequences, certificates); `rows`
+//! holds the row types both share, `errors` the mapping of driver failures, [`audit`] the audit
+//! trail's vocabulary. The schema is in `migrations/{sqlite,postgres}/`, one logical model in two
+//! dialects.
 //!
 //! The conformance tests (`tests/conformance/`) run every case against both backends.
 
@@ -165,7 +166,10 @@ pub trait Store: Send + Sync + 'static {
     // ---- e-way bills (`06` §5–§6) ----
 
     /// Stores an e-way bill unless its IRN already has an active one; at most one e-way bill per
-    /// IRN is active at any time, across portals and under concurrency.
+    /// IRN is active at any time, across portals and under concurrency. `Err(NotFound)` if the IRN
+    /// does not exist; `Err(Conflict)` if the EwbNo is taken, or if the IRN is not active (it was
+    /// cancelled since the caller checked), so an active e-way bill never hangs off a cancelled
+    /// IRN.
     async fn insert_ewb(&self, record: &EwbRecord) -> StoreResult<EwbInsert>;
     /// The most recent e-way bill of an IRN, active or cancelled (D-46).
     async fn latest_ewb(&self, irn: &str) -> StoreResult<Option<EwbRecord>>;
@@ -173,7 +177,11 @@ pub trait Store: Send + Sync + 'static {
     async fn ewb(&self, ewb_no: u64) -> StoreResult<Option<EwbRecord>>;
     /// Cancels an active e-way bill; returns the record after the call (unchanged when it was not
     /// active); `Err(NotFound)` when there is no such number.
-    async fn cancel_ewb(&self, ewb_no: u64, cancellation: &EwbCancellation) -> StoreResult<EwbRecord>;
+    async fn cancel_ewb(
+        &self,
+        ewb_no: u64,
+        cancellation: &EwbCancellation,
+    ) -> StoreResult<EwbRecord>;
     /// Reserves `count` consecutive values of the portal's 11-digit EwbNo sequence and returns
     /// the first. Sequences start at 1.
     async fn reserve_ewb_sequence(&self, portal: u8, count: u32) -> StoreResult<u64>;
