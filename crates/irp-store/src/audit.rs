@@ -30,6 +30,9 @@ pub mod event {
     pub const INVOICE_INSERT: &str = "invoice.insert";
     pub const INVOICE_CANCEL: &str = "invoice.cancel";
     pub const ACK_RESERVE: &str = "ack.reserve";
+    pub const EWB_INSERT: &str = "ewb.insert";
+    pub const EWB_CANCEL: &str = "ewb.cancel";
+    pub const EWB_RESERVE: &str = "ewb.reserve";
     pub const CERTIFICATE_PUBLISH: &str = "certificate.publish";
     pub const SETTINGS: &str = "settings.shared";
 }

@@ -12,10 +12,11 @@
 //! - Times are IST wall-clock values (`NaiveDateTime`), as the spec writes them.
 //!
 //! Layout: [`sqlite`] and [`postgres`] implement the trait, each split into `mod.rs` (opening,
-//! register, clients, portal look-ups), `users.rs` (users and sessions), `invoices.rs` and
-//! `portal.rs` (AckNo sequences, certificates); `rows` holds the row types both share, `errors`
-//! the mapping of driver failures, [`audit`] the audit trail's vocabulary. The schema is in
-//! `migrations/{sqlite,postgres}/`, one logical model in two dialects.
+//! register, clients, portal look-ups), `users.rs` (users and sessions), `invoices.rs`,
+//! `ewbs.rs` (e-way bills) and `portal.rs` (AckNo and EwbNo sequences, certificates); `rows`
+//! holds the row types both share, `errors` the mapping of driver failures, [`audit`] the audit
+//! trail's vocabulary. The schema is in `migrations/{sqlite,postgres}/`, one logical model in two
+//! dialects.
 //!
 //! The conformance tests (`tests/conformance/`) run every case against both backends.
 
@@ -146,8 +147,10 @@ pub trait Store: Send + Sync + 'static {
     /// Registers an IRN atomically. If the IRN is already registered (by anyone, on any portal,
     /// concurrently or before), nothing is written and the committed record is returned instead.
     async fn insert_invoice(&self, record: &InvoiceRecord) -> StoreResult<Registration>;
-    /// Cancels an active IRN. Returns the record after the call; `Err(NotFound)` if the IRN does
-    /// not exist. If it was not active, it is returned unchanged (the caller answers `9999`).
+    /// Cancels an active IRN that has no active e-way bill (both checked in the same
+    /// transaction). Returns the record after the call; `Err(NotFound)` if the IRN does not
+    /// exist. If it was not cancelled by this call it is returned unchanged (the caller answers
+    /// `9999`, or `2230` when an active e-way bill exists).
     async fn cancel_invoice(
         &self,
         irn: &str,
@@ -159,6 +162,29 @@ pub trait Store: Send + Sync + 'static {
         supplier: &str,
         date: chrono::NaiveDate,
     ) -> StoreResult<Vec<String>>;
+
+    // ---- e-way bills (`06` §5–§6) ----
+
+    /// Stores an e-way bill unless its IRN already has an active one; at most one e-way bill per
+    /// IRN is active at any time, across portals and under concurrency. `Err(NotFound)` if the IRN
+    /// does not exist; `Err(Conflict)` if the EwbNo is taken, or if the IRN is not active (it was
+    /// cancelled since the caller checked), so an active e-way bill never hangs off a cancelled
+    /// IRN.
+    async fn insert_ewb(&self, record: &EwbRecord) -> StoreResult<EwbInsert>;
+    /// The most recent e-way bill of an IRN, active or cancelled (D-46).
+    async fn latest_ewb(&self, irn: &str) -> StoreResult<Option<EwbRecord>>;
+    /// The e-way bill with this number.
+    async fn ewb(&self, ewb_no: u64) -> StoreResult<Option<EwbRecord>>;
+    /// Cancels an active e-way bill; returns the record after the call (unchanged when it was not
+    /// active); `Err(NotFound)` when there is no such number.
+    async fn cancel_ewb(
+        &self,
+        ewb_no: u64,
+        cancellation: &EwbCancellation,
+    ) -> StoreResult<EwbRecord>;
+    /// Reserves `count` consecutive values of the portal's 11-digit EwbNo sequence and returns
+    /// the first. Sequences start at 1.
+    async fn reserve_ewb_sequence(&self, portal: u8, count: u32) -> StoreResult<u64>;
 
     // ---- sequences ----
 

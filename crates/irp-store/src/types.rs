@@ -194,3 +194,66 @@ pub struct PublishedCertificate {
     /// The certificate the portal signs with now.
     pub current: bool,
 }
+
+/// The state of an e-way bill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EwbStatus {
+    Active,
+    Cancelled,
+}
+
+impl EwbStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            EwbStatus::Active => "ACT",
+            EwbStatus::Cancelled => "CNL",
+        }
+    }
+}
+
+/// How an e-way bill was cancelled (`06` §6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EwbCancellation {
+    pub at: NaiveDateTime,
+    /// `1`–`4` (`cancel-reasons.csv`, scope EWB).
+    pub reason: u8,
+    pub remark: Option<String>,
+    /// Header `gstin` of the cancelling call.
+    pub by_gstin: String,
+}
+
+/// One e-way bill generated from an IRN (`06` §5.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EwbRecord {
+    /// 12 digits: the generating portal's digit and an 11-digit sequence.
+    pub ewb_no: u64,
+    pub irn: String,
+    pub status: EwbStatus,
+    /// Header `Gstin` of the generating call.
+    pub gen_gstin: String,
+    pub ewb_dt: NaiveDateTime,
+    /// `None` for a Part-A-only e-way bill.
+    pub valid_till: Option<NaiveDateTime>,
+    /// The distance used, in km.
+    pub distance_km: u32,
+    pub trans_mode: Option<String>,
+    pub trans_id: Option<String>,
+    pub trans_name: Option<String>,
+    pub trans_doc_no: Option<String>,
+    pub trans_doc_dt: Option<NaiveDate>,
+    pub veh_no: Option<String>,
+    pub veh_type: Option<String>,
+    /// The generating portal (`1` or `2`).
+    pub portal: u8,
+    pub cancellation: Option<EwbCancellation>,
+}
+
+/// The outcome of [`crate::Store::insert_ewb`].
+// Returned once per call and matched at once; boxing the record would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EwbInsert {
+    Inserted,
+    /// The IRN already has an active e-way bill (`4002`); this is it.
+    ActiveExists(EwbRecord),
+}

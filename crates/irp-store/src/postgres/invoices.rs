@@ -92,10 +92,24 @@ pub(super) async fn cancel_invoice(
     let reason: i16 = int(cancellation.reason, "invoices.cancel_reason")?;
     let portal: i16 = int(cancellation.portal, "invoices.cancel_portal")?;
     let mut tx = store.write(OP).await?;
+    // C-07: an IRN with an active e-way bill stays active (`2230`). Lock the invoice row first:
+    // an `insert_ewb` in progress holds it `FOR SHARE`, so this waits for that e-way bill to
+    // commit, and the update below (a new statement, so a new snapshot at READ COMMITTED) sees
+    // it. Checked inside the update alone, a snapshot taken before that commit would miss it.
+    let exists: Option<(String,)> =
+        sqlx::query_as("SELECT irn FROM invoices WHERE irn = $1 FOR UPDATE")
+            .bind(irn)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| db_error(OP, e))?;
+    if exists.is_none() {
+        return Err(StoreError::NotFound);
+    }
     let cancelled = sqlx::query(
         "UPDATE invoices SET status = 'CNL', cancelled_at = $1, cancel_reason = $2,
             cancel_remark = $3, cancelled_by = $4, cancel_portal = $5
-         WHERE irn = $6 AND status = 'ACT'",
+         WHERE irn = $6 AND status = 'ACT'
+           AND NOT EXISTS (SELECT 1 FROM ewbs WHERE ewbs.irn = invoices.irn AND ewbs.status = 'ACT')",
     )
     .bind(cancellation.at)
     .bind(reason)

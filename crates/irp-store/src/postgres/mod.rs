@@ -6,9 +6,11 @@
 //!   waits for the first one's commit or rollback, so a loser reads the committed winner and never
 //!   a registration that was rolled back;
 //! - cancellation is an `UPDATE … WHERE status = 'ACT'`, re-checked after any row lock it waits
-//!   for, so exactly one of concurrent cancels changes the record;
-//! - AckNo reservations are one upsert on the sequence row, which locks it, so concurrent callers
-//!   on any node get disjoint ranges.
+//!   for, so exactly one of concurrent cancels changes the record; an IRN's cancellation and the
+//!   insert of its active e-way bill exclude each other through the invoice row's lock (see
+//!   `ewbs`), and at most one e-way bill per IRN is active by a partial unique index;
+//! - AckNo and EwbNo reservations are one upsert on the sequence row, which locks it, so
+//!   concurrent callers on any node get disjoint ranges.
 //!
 //! `synchronous_commit` is forced on for the store's connections whatever the server default, so
 //! a commit has reached the WAL on disk before a call returns.
@@ -28,10 +30,11 @@ use crate::rows::{
     CertificateRow, TaxpayerParams, TaxpayerRow, certificate_columns, int, taxpayer_columns,
 };
 use crate::{
-    Cancellation, InvoiceRecord, PublishedCertificate, Registration, Session, SessionKey, Store,
-    StoreError, StoreResult, TaxpayerRecord, User,
+    Cancellation, EwbCancellation, EwbInsert, EwbRecord, InvoiceRecord, PublishedCertificate,
+    Registration, Session, SessionKey, Store, StoreError, StoreResult, TaxpayerRecord, User,
 };
 
+mod ewbs;
 mod invoices;
 mod portal;
 mod users;
@@ -353,6 +356,30 @@ impl Store for PostgresStore {
 
     async fn rejected_irns(&self, supplier: &str, date: NaiveDate) -> StoreResult<Vec<String>> {
         invoices::rejected_irns(self, supplier, date).await
+    }
+
+    async fn insert_ewb(&self, record: &EwbRecord) -> StoreResult<EwbInsert> {
+        ewbs::insert_ewb(self, record).await
+    }
+
+    async fn latest_ewb(&self, irn: &str) -> StoreResult<Option<EwbRecord>> {
+        ewbs::latest_ewb(self, irn).await
+    }
+
+    async fn ewb(&self, ewb_no: u64) -> StoreResult<Option<EwbRecord>> {
+        ewbs::ewb(self, ewb_no).await
+    }
+
+    async fn cancel_ewb(
+        &self,
+        ewb_no: u64,
+        cancellation: &EwbCancellation,
+    ) -> StoreResult<EwbRecord> {
+        ewbs::cancel_ewb(self, ewb_no, cancellation).await
+    }
+
+    async fn reserve_ewb_sequence(&self, portal: u8, count: u32) -> StoreResult<u64> {
+        portal::reserve_ewb_sequence(self, portal, count).await
     }
 
     async fn reserve_ack_sequence(

@@ -95,10 +95,13 @@ pub(super) async fn cancel_invoice(
     let reason: i16 = int(cancellation.reason, "invoices.cancel_reason")?;
     let portal: i16 = int(cancellation.portal, "invoices.cancel_portal")?;
     let mut tx = store.write(OP).await?;
+    // C-07: an IRN with an active e-way bill stays active (`2230`). The check is part of the
+    // conditional update, and `insert_ewb` runs under the same write lock.
     let cancelled = sqlx::query(
         "UPDATE invoices SET status = 'CNL', cancelled_at = ?, cancel_reason = ?,
             cancel_remark = ?, cancelled_by = ?, cancel_portal = ?
-         WHERE irn = ? AND status = 'ACT'",
+         WHERE irn = ? AND status = 'ACT'
+           AND NOT EXISTS (SELECT 1 FROM ewbs WHERE ewbs.irn = invoices.irn AND ewbs.status = 'ACT')",
     )
     .bind(cancellation.at)
     .bind(reason)

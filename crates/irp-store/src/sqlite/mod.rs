@@ -4,12 +4,12 @@
 //! file: a *writer* pool of exactly one connection, through which every state change goes, and a
 //! *reader* pool (`query_only`) for look-ups, which WAL lets run alongside the writer. Within one
 //! process the single writer connection queues writes, so check-then-write sequences (the
-//! duplicate IRN check, the conditional cancel, the sequence upsert) cannot interleave. Every
-//! write transaction also starts with `BEGIN IMMEDIATE`, which takes the file's write lock up
-//! front: another process or store instance on the same file (a second portal, the admin tool)
-//! then waits for the lock (busy timeout) instead of failing half-way with `SQLITE_BUSY` when a
-//! read transaction tries to upgrade. A commit returns only after the WAL is synced
-//! (`synchronous=FULL`), and readers see it from their next statement.
+//! duplicate IRN check, the conditional cancel, the active e-way bill check, the sequence upsert)
+//! cannot interleave. Every write transaction also starts with `BEGIN IMMEDIATE`, which takes the
+//! file's write lock up front: another process or store instance on the same file (a second
+//! portal, the admin tool) then waits for the lock (busy timeout) instead of failing half-way
+//! with `SQLITE_BUSY` when a read transaction tries to upgrade. A commit returns only after the
+//! WAL is synced (`synchronous=FULL`), and readers see it from their next statement.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -29,10 +29,11 @@ use crate::rows::{
     CertificateRow, TaxpayerParams, TaxpayerRow, certificate_columns, int, taxpayer_columns,
 };
 use crate::{
-    Cancellation, InvoiceRecord, PublishedCertificate, Registration, Session, SessionKey, Store,
-    StoreError, StoreResult, TaxpayerRecord, User,
+    Cancellation, EwbCancellation, EwbInsert, EwbRecord, InvoiceRecord, PublishedCertificate,
+    Registration, Session, SessionKey, Store, StoreError, StoreResult, TaxpayerRecord, User,
 };
 
+mod ewbs;
 mod invoices;
 mod portal;
 mod users;
@@ -404,6 +405,30 @@ impl Store for SqliteStore {
 
     async fn rejected_irns(&self, supplier: &str, date: NaiveDate) -> StoreResult<Vec<String>> {
         invoices::rejected_irns(self, supplier, date).await
+    }
+
+    async fn insert_ewb(&self, record: &EwbRecord) -> StoreResult<EwbInsert> {
+        ewbs::insert_ewb(self, record).await
+    }
+
+    async fn latest_ewb(&self, irn: &str) -> StoreResult<Option<EwbRecord>> {
+        ewbs::latest_ewb(self, irn).await
+    }
+
+    async fn ewb(&self, ewb_no: u64) -> StoreResult<Option<EwbRecord>> {
+        ewbs::ewb(self, ewb_no).await
+    }
+
+    async fn cancel_ewb(
+        &self,
+        ewb_no: u64,
+        cancellation: &EwbCancellation,
+    ) -> StoreResult<EwbRecord> {
+        ewbs::cancel_ewb(self, ewb_no, cancellation).await
+    }
+
+    async fn reserve_ewb_sequence(&self, portal: u8, count: u32) -> StoreResult<u64> {
+        portal::reserve_ewb_sequence(self, portal, count).await
     }
 
     async fn reserve_ack_sequence(

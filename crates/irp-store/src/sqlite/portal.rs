@@ -1,4 +1,4 @@
-//! Per-portal state on SQLite: AckNo sequences and signing certificates.
+//! Per-portal state on SQLite: AckNo and EwbNo sequences, signing certificates.
 
 use super::{SqliteStore, audit, commit};
 use crate::audit::event;
@@ -48,6 +48,46 @@ pub(super) async fn reserve_ack_sequence(
     .await?;
     commit(tx, OP).await?;
     int(first, "ack_sequences.next_value")
+}
+
+pub(super) async fn reserve_ewb_sequence(
+    store: &SqliteStore,
+    portal: u8,
+    count: u32,
+) -> StoreResult<u64> {
+    const OP: &str = "reserve_ewb_sequence";
+    let count = i64::from(count);
+    let mut tx = store.write(OP).await?;
+    // As for AckNos: one upsert creates the portal's sequence at 1 or advances it, and this
+    // reservation is [next_value - count, next_value).
+    let (next,): (i64,) = sqlx::query_as(
+        "INSERT INTO ewb_sequences (portal, next_value) VALUES (?, 1 + ?)
+         ON CONFLICT (portal) DO UPDATE SET next_value = ewb_sequences.next_value + ?
+         RETURNING next_value",
+    )
+    .bind(i16::from(portal))
+    .bind(count)
+    .bind(count)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| match &e {
+        sqlx::Error::Database(db) if db.is_check_violation() => {
+            StoreError::Database(format!("{OP}: the EwbNo sequence is exhausted"))
+        }
+        _ => db_error(OP, e),
+    })?;
+    let first = next - count;
+    let detail = format!("first={first} count={count}");
+    audit(
+        &mut tx,
+        OP,
+        event::EWB_RESERVE,
+        &portal.to_string(),
+        &detail,
+    )
+    .await?;
+    commit(tx, OP).await?;
+    int(first, "ewb_sequences.next_value")
 }
 
 pub(super) async fn publish_certificate(

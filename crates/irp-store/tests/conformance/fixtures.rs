@@ -3,8 +3,8 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use irp_core::register::{RegistrationStatus, TaxpayerType};
 use irp_store::{
-    ApiClient, InvoiceRecord, InvoiceStatus, PublishedCertificate, Session, SessionKey, Store,
-    TaxpayerRecord, User,
+    ApiClient, EwbRecord, EwbStatus, InvoiceRecord, InvoiceStatus, PublishedCertificate, Session,
+    SessionKey, Store, TaxpayerRecord, User,
 };
 
 pub fn dt(text: &str) -> NaiveDateTime {
@@ -136,5 +136,50 @@ pub fn certificate(portal: u8, kid_digit: char, current: bool) -> PublishedCerti
         not_before: dt("2025-01-01 00:00:00"),
         not_after: dt("2027-01-01 00:00:00"),
         current,
+    }
+}
+
+/// An active e-way bill `ewb_no` of the IRN made from `irn_n`, generated at `ewb_dt`, with Part B.
+pub fn ewb(ewb_no: u64, irn_n: u64, ewb_dt: &str) -> EwbRecord {
+    let ewb_dt = dt(ewb_dt);
+    EwbRecord {
+        ewb_no,
+        irn: irn(irn_n),
+        status: EwbStatus::Active,
+        gen_gstin: GSTIN.to_owned(),
+        ewb_dt,
+        valid_till: Some(
+            ewb_dt
+                .date()
+                .succ_opt()
+                .expect("next day")
+                .and_hms_opt(23, 59, 0)
+                .expect("time"),
+        ),
+        distance_km: 100,
+        trans_mode: Some("1".into()),
+        trans_id: Some("12AWGPV7107B1Z1".into()),
+        trans_name: Some("Trans Co".into()),
+        trans_doc_no: Some("DOC/1001".into()),
+        trans_doc_dt: Some(date("2025-07-01")),
+        veh_no: Some("KA12AB1234".into()),
+        veh_type: Some("R".into()),
+        portal: 1,
+        cancellation: None,
+    }
+}
+
+/// The same e-way bill with Part A only: no validity and no transport fields.
+pub fn part_a_ewb(ewb_no: u64, irn_n: u64, ewb_dt: &str) -> EwbRecord {
+    EwbRecord {
+        valid_till: None,
+        trans_mode: None,
+        trans_id: None,
+        trans_name: None,
+        trans_doc_no: None,
+        trans_doc_dt: None,
+        veh_no: None,
+        veh_type: None,
+        ..ewb(ewb_no, irn_n, ewb_dt)
     }
 }

@@ -13,6 +13,7 @@
 //! ```
 
 mod accounts;
+mod ewbs;
 mod fixtures;
 mod harness;
 mod invoices;
@@ -59,6 +60,17 @@ conformance! {
     invoices::cancel_active_then_unchanged,
     invoices::concurrent_cancels_cancel_once,
     invoices::rejected_irns_by_supplier_and_date,
+    ewbs::ewb_insert_get_and_latest,
+    ewbs::second_active_ewb_is_refused,
+    ewbs::concurrent_ewb_inserts_one_active,
+    ewbs::new_ewb_after_cancel_and_latest,
+    ewbs::cancel_ewb_once_then_unchanged,
+    ewbs::concurrent_ewb_cancels_cancel_once,
+    ewbs::cancel_invoice_refused_while_ewb_active,
+    ewbs::cancel_invoice_and_ewb_insert_exclude_each_other,
+    ewbs::ewb_sequences_start_at_one_per_portal,
+    ewbs::ewb_sequences_are_disjoint_under_concurrency,
+    ewbs::ewb_audit_rows,
     registry::ack_sequences_start_at_one_per_key,
     registry::ack_sequences_are_disjoint_under_concurrency,
     registry::certificates_current_and_retired,
