@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tower::ServiceExt as _;
 
-use crate::api::{auth, invoice, master, print, public};
+use crate::api::{auth, ewb, ewb_cancel, invoice, master, print, public};
 use crate::state::AppState;
 
 /// The routes, in their normalised form: lower case, version `v1.03`, no trailing `/`.
@@ -29,6 +29,10 @@ pub fn router(state: AppState) -> Router {
             get(master::rejected_irns),
         )
         .route("/api/invoice/rejectedirns", get(master::rejected_irns))
+        .route("/eiewb/v1.03/ewaybill", post(ewb::generate_by_irn))
+        .route("/eiewb/v1.03/ewaybill/irn/{irn}", get(ewb::get_by_irn))
+        .route("/ewaybillapi/v1.03/ewayapi", post(ewb_cancel::cancel))
+        .route("/ewayapi", post(ewb_cancel::cancel))
         .route(
             "/eivital/v1.03/master/gstin/{gstin}",
             get(master::gstin_details),

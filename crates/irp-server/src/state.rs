@@ -16,6 +16,10 @@ use crate::settings::Settings;
 
 /// AckNo sequence values taken from the registry at a time by one node.
 const ACK_BLOCK: u32 = 100;
+/// EwbNo sequence values taken from the registry at a time by one node (D-39).
+const EWB_BLOCK: u32 = 100;
+/// The largest 11-digit EwbNo sequence value.
+const MAX_EWB_SEQUENCE: u64 = 99_999_999_999;
 
 /// The application state, cloned cheaply into every request.
 #[derive(Clone)]
@@ -30,6 +34,7 @@ pub struct Inner {
     pub sealer: Sealer,
     pub clock: Clock,
     ack_block: Mutex<AckBlock>,
+    ewb_block: Mutex<AckBlock>,
 }
 
 /// A node-local block of AckNo sequence values, so the hot path rarely asks the registry.
@@ -62,6 +67,7 @@ impl AppState {
             sealer,
             clock,
             ack_block: Mutex::new(AckBlock::default()),
+            ewb_block: Mutex::new(AckBlock::default()),
         }))
     }
 
@@ -87,6 +93,29 @@ impl AppState {
         block.next += 1;
         AckNo::new(settings.portal_id, settings.node_digit, ack_dt, sequence)
             .map_err(|error| StoreError::Database(format!("AckNo sequence: {error}")))
+    }
+
+    /// The next 12-digit EwbNo: the portal digit and one 11-digit sequence per portal, handed
+    /// out in blocks so that all of a portal's nodes share it without colliding (`06` §5.4).
+    pub async fn next_ewb_no(&self) -> Result<u64, StoreError> {
+        let portal = self.0.settings.portal_id;
+        let mut block = self.0.ewb_block.lock().await;
+        if block.next >= block.end {
+            let first = self.0.store.reserve_ewb_sequence(portal, EWB_BLOCK).await?;
+            *block = AckBlock {
+                year: 0,
+                next: first,
+                end: first + u64::from(EWB_BLOCK),
+            };
+        }
+        let sequence = block.next;
+        block.next += 1;
+        if sequence > MAX_EWB_SEQUENCE {
+            return Err(StoreError::Database(
+                "the EwbNo sequence is exhausted".to_owned(),
+            ));
+        }
+        Ok(u64::from(portal) * 100_000_000_000 + sequence)
     }
 
     /// Every published signing certificate, this portal's first.

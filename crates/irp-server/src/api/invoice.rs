@@ -73,7 +73,14 @@ pub async fn generate(
         .await
         .map_err(|error| registry_down(&error))?
     {
-        Registration::Inserted => Ok(caller.encrypted(&invoice_data(&state, &record))),
+        Registration::Inserted => {
+            // Stage 6: the e-way bill asked for in `EwbDtls`; the IRN stands whatever happens.
+            let (ewb, info) =
+                crate::api::ewb::with_invoice(&state, &caller, &invoice, &record.irn).await;
+            let mut envelope = caller.encrypted(&invoice_data(&state, &record, ewb.as_ref()));
+            envelope.info = info;
+            Ok(envelope)
+        }
         Registration::Duplicate(winner) => Err(duplicate(&state, &winner, role, &caller)),
     }
 }
@@ -198,7 +205,11 @@ fn envelope_ack_dt(state: &AppState, ack_dt: NaiveDateTime) -> String {
 }
 
 /// The `Data` of generate and the get endpoints (`02` §2.2).
-fn invoice_data(state: &AppState, record: &InvoiceRecord) -> String {
+fn invoice_data(
+    state: &AppState,
+    record: &InvoiceRecord,
+    ewb: Option<&irp_store::EwbRecord>,
+) -> String {
     let mut out =
         String::with_capacity(record.signed_invoice.len() + record.signed_qr_code.len() + 256);
     let mut object = ObjectWriter::open(&mut out);
@@ -208,9 +219,7 @@ fn invoice_data(state: &AppState, record: &InvoiceRecord) -> String {
     object.str("SignedInvoice", &record.signed_invoice);
     object.str("SignedQRCode", &record.signed_qr_code);
     object.str("Status", record.status.code());
-    object.raw("EwbNo", "null");
-    object.raw("EwbDt", "null");
-    object.raw("EwbValidTill", "null");
+    crate::api::ewb::write_ewb_fields(&mut object, ewb);
     object.raw("Remarks", "null");
     object.close();
     out
@@ -283,7 +292,8 @@ pub async fn get_by_irn(
     {
         return Err(ApiError::code("2283"));
     }
-    Ok(caller.encrypted(&invoice_data(&state, &record)))
+    let ewb = crate::api::ewb::active_ewb(&state, &record.irn).await?;
+    Ok(caller.encrypted(&invoice_data(&state, &record, ewb.as_ref())))
 }
 
 /// `GET /eicore/v1.03/Invoice/irnbydocdetails` (`02` §2.5).
@@ -341,7 +351,8 @@ pub async fn get_by_document(
     {
         return Err(ApiError::code("2148"));
     }
-    Ok(caller.encrypted(&invoice_data(&state, &record)))
+    let ewb = crate::api::ewb::active_ewb(&state, &record.irn).await?;
+    Ok(caller.encrypted(&invoice_data(&state, &record, ewb.as_ref())))
 }
 
 /// `POST /eicore/v1.03/Invoice/Cancel` (`06` §1).
@@ -366,6 +377,13 @@ pub async fn cancel(
     let now = state.clock.now();
     if now - record.ack_dt > Duration::hours(state.settings.cancel_window_hours) {
         return Err(ApiError::code("2270"));
+    }
+    // C-07: cancel the e-way bill first.
+    if crate::api::ewb::active_ewb(&state, &record.irn)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::code("2230"));
     }
     let cancellation = Cancellation {
         at: now,

@@ -2,6 +2,8 @@
 //! registry, write the envelope.
 
 pub mod auth;
+pub mod ewb;
+pub mod ewb_cancel;
 pub mod invoice;
 pub mod master;
 pub mod print;

@@ -79,6 +79,11 @@ fn portal_name(portal: u8) -> &'static str {
     if portal == 2 { "IRP-2" } else { "IRP-1" }
 }
 
+/// The registered invoice, bound back from its stored signed data.
+pub(crate) fn stored_invoice(record: &InvoiceRecord) -> Option<Invoice> {
+    bind_stored(&signed_data(record)?, &record.irn)
+}
+
 /// The `data` string inside the stored `SignedInvoice` token.
 fn signed_data(record: &InvoiceRecord) -> Option<String> {
     let payload = record.signed_invoice.split('.').nth(1)?;

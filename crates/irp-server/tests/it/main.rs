@@ -3,5 +3,6 @@
 
 mod auth;
 mod durability;
+mod ewb;
 mod flow;
 mod helpers;
