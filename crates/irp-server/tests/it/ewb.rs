@@ -408,3 +408,268 @@ async fn e_way_bill_errors_on_sqlite() {
 async fn e_way_bill_errors_on_postgres() {
     e_way_bill_errors(Backend::Postgres).await;
 }
+
+/// Registers an invoice (changed by `change`) and asks for an e-way bill by IRN with `request`
+/// (changed by `adjust`); returns the error codes.
+async fn ewb_codes(
+    app: &TestApp,
+    client: &NicClient,
+    number: &str,
+    change: impl FnOnce(&mut Value),
+    adjust: impl FnOnce(&mut Value),
+) -> Vec<String> {
+    let mut invoice: Value = serde_json::from_slice(&goods_invoice(app, number, None)).unwrap();
+    change(&mut invoice);
+    let generated = client
+        .generate(&serde_json::to_vec(&invoice).unwrap())
+        .await
+        .unwrap();
+    assert!(generated.is_success(), "{generated:?}");
+    let mut request = road(1100);
+    request["Irn"] = generated.data.unwrap()["Irn"].clone();
+    adjust(&mut request);
+    generate_ewb(client, request)
+        .await
+        .error_codes()
+        .iter()
+        .map(|c| c.to_string())
+        .collect()
+}
+
+async fn every_e_way_bill_code_end_to_end(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let client = app.logged_in(SELLER).await;
+    let none = |_: &mut Value| {};
+    let services_only = |v: &mut Value| {
+        v["ItemList"][0]["IsServc"] = json!("Y");
+        v["ItemList"][0]["HsnCd"] = json!("998311");
+    };
+    let export = |v: &mut Value| {
+        v["TranDtls"]["SupTyp"] = json!("EXPWP");
+        v["BuyerDtls"] = json!({"Gstin": "URP", "LglNm": "Overseas Buyer Inc", "Pos": "96", "Addr1": "1 Main Street", "Loc": "New York", "Pin": 999999, "Stcd": "96"});
+        v["ExpDtls"] = json!({"CntCode": "US"});
+    };
+    let cases: Vec<(
+        &str,
+        Box<dyn FnOnce(&mut Value)>,
+        Box<dyn FnOnce(&mut Value)>,
+    )> = vec![
+        (
+            "4010",
+            Box::new(|v: &mut Value| v["DocDtls"]["Typ"] = json!("CRN")),
+            Box::new(none),
+        ),
+        ("4009", Box::new(services_only), Box::new(none)),
+        (
+            "4019",
+            Box::new(none),
+            Box::new(|r: &mut Value| *r = json!({"Irn": r["Irn"].clone(), "Distance": 1100})),
+        ),
+        (
+            "4028",
+            Box::new(none),
+            Box::new(|r: &mut Value| r["TransMode"] = Value::Null),
+        ),
+        (
+            "4011",
+            Box::new(none),
+            Box::new(|r: &mut Value| r["VehNo"] = Value::Null),
+        ),
+        (
+            "4022",
+            Box::new(none),
+            Box::new(|r: &mut Value| r["VehType"] = Value::Null),
+        ),
+        (
+            "4014",
+            Box::new(none),
+            Box::new(|r: &mut Value| r["VehNo"] = json!("ABCDEFGH")),
+        ),
+        (
+            "4012",
+            Box::new(none),
+            Box::new(|r: &mut Value| {
+                r["TransMode"] = json!("2");
+                r["VehNo"] = Value::Null;
+                r["VehType"] = Value::Null;
+                r["TransDocDt"] = json!(today_text());
+            }),
+        ),
+        (
+            "4023",
+            Box::new(none),
+            Box::new(|r: &mut Value| {
+                r["TransMode"] = json!("3");
+                r["VehNo"] = Value::Null;
+                r["VehType"] = Value::Null;
+                r["TransDocNo"] = json!("AWB/1");
+            }),
+        ),
+        (
+            "4024",
+            Box::new(none),
+            Box::new(|r: &mut Value| {
+                r["TransMode"] = json!("2");
+                r["VehNo"] = Value::Null;
+                r["VehType"] = json!("O");
+                r["TransDocNo"] = json!("RR/1");
+                r["TransDocDt"] = json!(today_text());
+            }),
+        ),
+        (
+            "4040",
+            Box::new(none),
+            Box::new(|r: &mut Value| {
+                r["TransMode"] = json!("4");
+                r["VehNo"] = Value::Null;
+                r["VehType"] = Value::Null;
+            }),
+        ),
+        (
+            "4039",
+            Box::new(none),
+            Box::new(|r: &mut Value| r["TransMode"] = json!("4")),
+        ),
+        (
+            "4016",
+            Box::new(none),
+            Box::new(|r: &mut Value| r["TransDocDt"] = json!("31/12/2099")),
+        ),
+        (
+            "4021",
+            Box::new(none),
+            Box::new(|r: &mut Value| r["TransDocDt"] = json!("01/01/2020")),
+        ),
+        ("4031", Box::new(export), Box::new(none)),
+        (
+            "4032",
+            Box::new(export),
+            Box::new(|r: &mut Value| {
+                r["ExpShipDtls"] =
+                    json!({"Addr1": "Port", "Loc": "Mumbai", "Pin": 400001, "Stcd": "96"})
+            }),
+        ),
+        (
+            "4033",
+            Box::new(export),
+            Box::new(|r: &mut Value| {
+                r["ExpShipDtls"] =
+                    json!({"Addr1": "Port", "Loc": "Mumbai", "Pin": 999999, "Stcd": "27"})
+            }),
+        ),
+        (
+            "4035",
+            Box::new(none),
+            Box::new(
+                |r: &mut Value| r["DispDtls"] = json!({"Nm": "Depot", "Addr1": "Plot 1", "Loc": "Abroad", "Pin": 560001, "Stcd": "96"}),
+            ),
+        ),
+        (
+            "4036",
+            Box::new(none),
+            Box::new(
+                |r: &mut Value| r["DispDtls"] = json!({"Nm": "Depot", "Addr1": "Plot 1", "Loc": "Abroad", "Pin": 999999, "Stcd": "27"}),
+            ),
+        ),
+        (
+            "4013",
+            Box::new(none),
+            Box::new(|r: &mut Value| r["Distance"] = json!(50)),
+        ),
+        (
+            "4029",
+            Box::new(none),
+            Box::new(|r: &mut Value| {
+                r["Distance"] = json!(0);
+                r["DispDtls"] = json!({"Nm": "Depot", "Addr1": "Plot 1", "Loc": "Mumbai", "Pin": 400001, "Stcd": "27"});
+            }),
+        ),
+        (
+            "4030",
+            Box::new(none),
+            Box::new(|r: &mut Value| {
+                r["Distance"] = json!(0);
+                r["DispDtls"] = json!({"Nm": "Depot", "Addr1": "Plot 1", "Loc": "Nowhere", "Pin": 100001, "Stcd": "07"});
+            }),
+        ),
+        (
+            "4034",
+            Box::new(none),
+            Box::new(|r: &mut Value| {
+                r["Distance"] = json!(0);
+                r["DispDtls"] = json!({"Nm": "Depot", "Addr1": "Plot 1", "Loc": "Abroad", "Pin": 999999, "Stcd": "27"});
+            }),
+        ),
+        (
+            "4018",
+            Box::new(none),
+            Box::new(|r: &mut Value| r["TransId"] = json!("12AB")),
+        ),
+        (
+            "4017",
+            Box::new(none),
+            Box::new(|r: &mut Value| r["TransDocDt"] = json!("2025-01-01")),
+        ),
+        (
+            "4020",
+            Box::new(none),
+            Box::new(|r: &mut Value| r["VehType"] = json!("X")),
+        ),
+        (
+            "4038",
+            Box::new(none),
+            Box::new(|r: &mut Value| r["Distance"] = json!(4001)),
+        ),
+    ];
+    for (index, (code, change, adjust)) in cases.into_iter().enumerate() {
+        let codes = ewb_codes(&app, &client, &format!("EWB/C/{index}"), change, adjust).await;
+        // A foreign PIN with `Distance: 0` also breaks E-14 first; path (b) reports both, in order.
+        let expected: Vec<&str> = if code == "4034" {
+            vec!["4036", "4034"]
+        } else {
+            vec![code]
+        };
+        assert_eq!(codes, expected, "{code}");
+    }
+    // E-05 and E-12 depend on the register.
+    let mut seller = app
+        .state
+        .store
+        .taxpayer_record(SELLER)
+        .await
+        .unwrap()
+        .unwrap();
+    seller.blk_status = Some('B');
+    app.state.store.upsert_taxpayer(&seller).await.unwrap();
+    assert_eq!(
+        ewb_codes(&app, &client, "EWB/C/BLK", none, none).await,
+        ["4015"]
+    );
+    seller.blk_status = None;
+    app.state.store.upsert_taxpayer(&seller).await.unwrap();
+    let mut transporter = irp_server::sandbox::sandbox_taxpayer("29AAGCB7383J1Z4", 1, 560001);
+    transporter.status = irp_core::register::RegistrationStatus::Cnl;
+    app.state.store.upsert_taxpayer(&transporter).await.unwrap();
+    assert_eq!(
+        ewb_codes(&app, &client, "EWB/C/TRN", none, none).await,
+        ["3052"]
+    );
+}
+
+fn today_text() -> String {
+    (chrono::Utc::now() + chrono::Duration::minutes(330))
+        .format("%d/%m/%Y")
+        .to_string()
+}
+
+#[tokio::test]
+async fn every_e_way_bill_code_end_to_end_on_sqlite() {
+    every_e_way_bill_code_end_to_end(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn every_e_way_bill_code_end_to_end_on_postgres() {
+    every_e_way_bill_code_end_to_end(Backend::Postgres).await;
+}
