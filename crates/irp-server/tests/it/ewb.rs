@@ -409,6 +409,9 @@ async fn e_way_bill_errors_on_postgres() {
     e_way_bill_errors(Backend::Postgres).await;
 }
 
+/// A change to an invoice or a request.
+type Change = Box<dyn FnOnce(&mut Value)>;
+
 /// Registers an invoice (changed by `change`) and asks for an e-way bill by IRN with `request`
 /// (changed by `adjust`); returns the error codes.
 async fn ewb_codes(
@@ -451,11 +454,7 @@ async fn every_e_way_bill_code_end_to_end(backend: Backend) {
         v["BuyerDtls"] = json!({"Gstin": "URP", "LglNm": "Overseas Buyer Inc", "Pos": "96", "Addr1": "1 Main Street", "Loc": "New York", "Pin": 999999, "Stcd": "96"});
         v["ExpDtls"] = json!({"CntCode": "US"});
     };
-    let cases: Vec<(
-        &str,
-        Box<dyn FnOnce(&mut Value)>,
-        Box<dyn FnOnce(&mut Value)>,
-    )> = vec![
+    let cases: Vec<(&str, Change, Change)> = vec![
         (
             "4010",
             Box::new(|v: &mut Value| v["DocDtls"]["Typ"] = json!("CRN")),
