@@ -348,3 +348,65 @@ async fn two_nodes_of_one_portal_share_everything_and_number_acks_apart() {
             .kid
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e_way_bills_work_across_portals() {
+    let Some((temp, _database, first, second)) = two_portals().await else {
+        return;
+    };
+    let on_first = client(&first, temp.path(), SELLER).await;
+    let on_second = NicClient::new(
+        vec![second.address.clone()],
+        on_first.credentials().clone(),
+        &auth_public_key(temp.path()),
+    )
+    .unwrap();
+    on_second.set_session(on_first.session());
+    let irn = on_first
+        .generate(&invoice("PORTALS/EWB"))
+        .await
+        .unwrap()
+        .data
+        .unwrap()["Irn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Generated at IRP-1, its e-way bill made at IRP-2 (with the header) and read at IRP-1.
+    let request = serde_json::json!({"Irn": irn, "Distance": 0, "TransMode": "1", "VehNo": "KA12ER1234", "VehType": "R"});
+    let created = on_second
+        .call(
+            reqwest::Method::POST,
+            "/eiewb/v1.03/ewaybill",
+            &[],
+            Some(&serde_json::to_vec(&request).unwrap()),
+            &[("irp", "NIC1")],
+        )
+        .await
+        .unwrap();
+    assert!(created.is_success(), "{created:?}");
+    let ewb_no = created.data.unwrap()["EwbNo"].as_u64().unwrap();
+    assert!(
+        ewb_no.to_string().starts_with('2'),
+        "numbered by the serving portal"
+    );
+    let got = on_first
+        .call(
+            reqwest::Method::GET,
+            &format!("/eiewb/v1.03/ewaybill/irn/{irn}"),
+            &[],
+            None,
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(got.data.unwrap()["EwbNo"].as_u64(), Some(ewb_no));
+    // The IRN cannot be cancelled on IRP-1 while IRP-2's e-way bill is active.
+    assert_eq!(
+        on_first
+            .cancel(&irn, "1", None)
+            .await
+            .unwrap()
+            .error_codes(),
+        ["2230"]
+    );
+}
