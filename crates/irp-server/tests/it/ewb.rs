@@ -370,6 +370,64 @@ async fn e_way_bill_errors(backend: Backend) {
         .await,
         "301,307,308"
     );
+    // Envelope faults: body not JSON (100), empty data (115), undecryptable data (109).
+    let raw = |body: Vec<u8>, headers: Vec<(&'static str, String)>| {
+        let app = &app;
+        async move {
+            let pairs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let response = app
+                .client(SELLER)
+                .raw_request(Method::POST, "/ewayapi", &[], &pairs, Some(body))
+                .await
+                .unwrap();
+            let reply: Value = serde_json::from_slice(&response.body).unwrap();
+            assert_eq!(reply["status"], "0");
+            let inner =
+                irp_core::protocol::decode_base64(reply["error"].as_str().unwrap().as_bytes())
+                    .unwrap();
+            serde_json::from_slice::<Value>(&inner).unwrap()["errorCodes"].clone()
+        }
+    };
+    assert_eq!(raw(b"not json".to_vec(), headers.clone()).await, "100");
+    assert_eq!(
+        raw(
+            serde_json::to_vec(&json!({"action": "CANEWB", "data": ""})).unwrap(),
+            headers.clone()
+        )
+        .await,
+        "115"
+    );
+    assert_eq!(
+        raw(
+            serde_json::to_vec(&json!({"action": "CANEWB", "data": "AAAA"})).unwrap(),
+            headers.clone()
+        )
+        .await,
+        "109"
+    );
+    // A token used with another (valid) client: 116.
+    let secret = "another-client-secret-0123456789";
+    app.state
+        .store
+        .create_client(&irp_store::ApiClient {
+            client_id: "OTHER-CLIENT".to_owned(),
+            secret_hash: irp_server::secrets::hash_client_secret(secret),
+            name: "Other".to_owned(),
+            active: true,
+        })
+        .await
+        .unwrap();
+    let foreign_client: Vec<(&'static str, String)> = with("client-id", "OTHER-CLIENT")
+        .into_iter()
+        .map(|(k, v)| {
+            if k == "client-secret" {
+                (k, secret.to_owned())
+            } else {
+                (k, v)
+            }
+        })
+        .collect();
+    assert_eq!(cancel(foreign_client, "CANEWB", valid.clone()).await, "116");
     let other_token = other.session().unwrap().auth_token;
     let other_credentials = app.credentials(OTHER);
     let other_headers = [
@@ -388,7 +446,13 @@ async fn e_way_bill_errors(backend: Backend) {
             .1,
         "312"
     );
-    app.advance_clock(chrono::Duration::hours(25));
+    // An expired token: 106.
+    app.advance_clock(chrono::Duration::minutes(61));
+    assert_eq!(
+        cancel(headers.clone(), "CANEWB", valid.clone()).await,
+        "106"
+    );
+    app.advance_clock(chrono::Duration::hours(24));
     let client = app.logged_in(SELLER).await;
     let token = client.session().unwrap().auth_token;
     let headers = ewb_headers(&app, &client, &token);
