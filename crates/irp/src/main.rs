@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod admin;
+mod bench;
 mod serve;
 
 use std::path::PathBuf;
@@ -26,6 +27,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Administer the taxpayer register, API clients and users.
     Admin(admin::AdminArgs),
+    /// Load-test one or more portals with realistic invoices and report throughput and latency.
+    Bench(bench::BenchArgs),
 }
 
 /// Where the registry is: `--database URL`, or `<data dir>/irp.db`.
@@ -66,6 +69,7 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
             Command::Admin(args) => admin::run(args).await,
+            Command::Bench(args) => bench::run(args).await,
         }
     })
 }

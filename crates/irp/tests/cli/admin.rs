@@ -141,3 +141,38 @@ async fn admin_creates_working_credentials_and_password_resets_end_sessions() {
         ["1014"]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn irp_bench_spawns_a_portal_and_reports() {
+    let temp = tempfile::tempdir().unwrap();
+    let report = temp.path().join("report.json");
+    let output = Command::new(env!("CARGO_BIN_EXE_irp"))
+        .args([
+            "bench",
+            "--spawn",
+            "--count",
+            "60",
+            "--concurrency",
+            "4",
+            "--report",
+        ])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(
+        report["ok"], 60,
+        "every generated invoice is valid: {report}"
+    );
+    assert_eq!(report["errors"], serde_json::json!({}));
+    assert!(report["throughput_per_s"].as_f64().unwrap() > 0.0);
+    for key in ["p50", "p90", "p99", "max"] {
+        assert!(report["latency_ms"][key].as_f64().unwrap() > 0.0, "{key}");
+    }
+}

@@ -1,0 +1,307 @@
+//! `irp bench`: drives one or more portals with realistic invoices through the encrypted API and
+//! reports throughput, latency percentiles and errors by code.
+
+pub mod invoices;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use irp_client::{Credentials, NicClient};
+use irp_server::clock::Clock;
+use irp_server::sandbox::SandboxCredentials;
+use irp_server::settings::{RawSettings, Settings};
+use irp_server::startup::{PortalConfig, prepare};
+use serde_json::json;
+use tokio::sync::Mutex;
+
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// Start a portal in this process (embedded storage unless --database is given).
+    #[arg(long)]
+    spawn: bool,
+    /// Portal base URL; repeat for failover across portals.
+    #[arg(long = "url")]
+    urls: Vec<String>,
+    /// With --spawn: the registry (`postgres://…`); default SQLite in a temporary directory.
+    #[arg(long)]
+    database: Option<String>,
+    /// Credentials of the portals at --url (the `sandbox.json` that `irp serve` writes).
+    #[arg(long, default_value = "./irp-data/sandbox.json")]
+    sandbox_json: PathBuf,
+    /// Run for this many seconds (default 10 unless --count is given).
+    #[arg(long)]
+    duration: Option<u64>,
+    /// Stop after this many invoices.
+    #[arg(long)]
+    count: Option<u64>,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Target request rate per second (default: as fast as the portal answers).
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Write the JSON report here.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Seed of the invoice generator.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+/// What every worker adds to.
+#[derive(Default)]
+struct Tally {
+    latencies_us: Vec<u64>,
+    errors: BTreeMap<String, u64>,
+}
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let (urls, sandbox, _portal) = portals(&args).await?;
+    let auth_key = std::fs::read_to_string(&sandbox.auth_public_key_pem)
+        .with_context(|| format!("reading {}", sandbox.auth_public_key_pem))?;
+    // One logged-in client per seller, shared by all workers (clients are safe to share).
+    let mut clients = Vec::new();
+    for (gstin, _) in invoices::SELLERS {
+        let user = sandbox
+            .users
+            .iter()
+            .find(|u| u.gstin == gstin)
+            .with_context(|| format!("no sandbox user for {gstin}"))?;
+        let credentials = Credentials {
+            client_id: sandbox.client_id.clone(),
+            client_secret: sandbox.client_secret.clone(),
+            user_name: user.username.clone(),
+            password: user.password.clone(),
+            gstin: gstin.to_owned(),
+        };
+        let client = NicClient::new(urls.clone(), credentials, &auth_key)?
+            .with_timeout(Duration::from_secs(30))?;
+        let login = client.authenticate(false).await?;
+        if !login.is_success() {
+            bail!("login of {gstin} failed: {:?}", login.error_details);
+        }
+        clients.push(Arc::new(client));
+    }
+
+    let duration = match (args.duration, args.count) {
+        (Some(seconds), _) => Some(Duration::from_secs(seconds)),
+        (None, Some(_)) => None,
+        (None, None) => Some(Duration::from_secs(10)),
+    };
+    let today = (chrono::Utc::now() + chrono::Duration::minutes(330))
+        .format("%d/%m/%Y")
+        .to_string();
+    let run_id = format!(
+        "{:04X}",
+        (chrono::Utc::now().timestamp_micros() as u64 ^ args.seed) & 0xFFFF
+    );
+    let issued = Arc::new(AtomicU64::new(0));
+    let finished = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    let started = Instant::now();
+    eprintln!(
+        "irp bench: {} against {} (concurrency {}, {})",
+        duration.map_or_else(
+            || format!("{} invoices", args.count.unwrap_or(0)),
+            |d| format!("{} s", d.as_secs())
+        ),
+        urls.join(", "),
+        args.concurrency,
+        args.rate
+            .map_or("no rate limit".to_owned(), |r| format!("{r} per second"))
+    );
+
+    let mut workers = Vec::new();
+    for worker in 0..args.concurrency {
+        let clients = clients.clone();
+        let (issued, finished, stop, tally) = (
+            issued.clone(),
+            finished.clone(),
+            stop.clone(),
+            tally.clone(),
+        );
+        let (today, run_id, rate, count) = (today.clone(), run_id.clone(), args.rate, args.count);
+        let mut rng = invoices::Rng::new(
+            args.seed
+                .wrapping_mul(1_000_003)
+                .wrapping_add(worker as u64 + 1),
+        );
+        workers.push(tokio::spawn(async move {
+            let mut local = Tally::default();
+            loop {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let sequence = issued.fetch_add(1, Ordering::Relaxed);
+                if count.is_some_and(|count| sequence >= count) {
+                    break;
+                }
+                if let Some(rate) = rate {
+                    let due = started + Duration::from_secs_f64(sequence as f64 / rate);
+                    tokio::time::sleep_until(due.into()).await;
+                }
+                let seller = (sequence % invoices::SELLERS.len() as u64) as usize;
+                let number = format!("B{run_id}/{sequence}");
+                let body = invoices::invoice(&mut rng, seller, &number, &today);
+                let sent = Instant::now();
+                let answer = clients[seller].generate(&body).await;
+                let elapsed = sent.elapsed().as_micros() as u64;
+                match answer {
+                    Ok(envelope) if envelope.is_success() => local.latencies_us.push(elapsed),
+                    Ok(envelope) => {
+                        *local
+                            .errors
+                            .entry(envelope.error_codes().join(","))
+                            .or_default() += 1
+                    }
+                    Err(error) => {
+                        *local
+                            .errors
+                            .entry(format!("transport: {error}"))
+                            .or_default() += 1
+                    }
+                }
+                finished.fetch_add(1, Ordering::Relaxed);
+            }
+            let mut shared = tally.lock().await;
+            shared.latencies_us.extend(local.latencies_us);
+            for (code, n) in local.errors {
+                *shared.errors.entry(code).or_default() += n;
+            }
+        }));
+    }
+
+    // Progress once a second, and the stop signal at the end of the duration.
+    let progress = {
+        let (finished, stop) = (finished.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut last = 0;
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let done = finished.load(Ordering::Relaxed);
+                eprintln!(
+                    "  {:>4.0} s  {done:>8} requests  {:>6} /s",
+                    started.elapsed().as_secs_f64(),
+                    done - last
+                );
+                last = done;
+                if duration.is_some_and(|d| started.elapsed() >= d) {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+            }
+        })
+    };
+    for worker in workers {
+        worker.await?;
+    }
+    stop.store(true, Ordering::Relaxed);
+    let elapsed = started.elapsed();
+    progress.abort();
+
+    let mut tally = Arc::try_unwrap(tally)
+        .map_err(|_| anyhow::anyhow!("workers still running"))?
+        .into_inner();
+    tally.latencies_us.sort_unstable();
+    let ok = tally.latencies_us.len() as u64;
+    let percentile = |p: f64| -> f64 {
+        if tally.latencies_us.is_empty() {
+            return 0.0;
+        }
+        let index = ((p / 100.0) * (tally.latencies_us.len() - 1) as f64).round() as usize;
+        tally.latencies_us[index] as f64 / 1000.0
+    };
+    let throughput = ok as f64 / elapsed.as_secs_f64();
+    let report = json!({
+        "throughput_per_s": (throughput * 10.0).round() / 10.0,
+        "ok": ok,
+        "errors": tally.errors,
+        "latency_ms": {"p50": percentile(50.0), "p90": percentile(90.0), "p99": percentile(99.0), "max": percentile(100.0)},
+        "elapsed_s": (elapsed.as_secs_f64() * 100.0).round() / 100.0,
+        "concurrency": args.concurrency,
+        "rate": args.rate,
+        "urls": urls,
+        "store": args.database.as_deref().map_or("sqlite (spawned)".to_owned(), |url| url.split(':').next().unwrap_or("").to_owned()),
+    });
+    let text = serde_json::to_string_pretty(&report)?;
+    println!("{text}");
+    if let Some(path) = &args.report {
+        std::fs::write(path, format!("{text}\n"))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// The portals to drive: `--url`s with their `sandbox.json`, or one started here (`--spawn`).
+async fn portals(
+    args: &BenchArgs,
+) -> anyhow::Result<(Vec<String>, SandboxCredentials, Option<tempfile_dir::Dir>)> {
+    if !args.spawn {
+        if args.urls.is_empty() {
+            bail!("give --url (and --sandbox-json), or --spawn");
+        }
+        let text = std::fs::read_to_string(&args.sandbox_json)
+            .with_context(|| format!("reading {}", args.sandbox_json.display()))?;
+        return Ok((args.urls.clone(), serde_json::from_str(&text)?, None));
+    }
+    let dir = tempfile_dir::Dir::new()?;
+    let mut raw = RawSettings::default();
+    raw.set("environment", toml::Value::String("sandbox".to_owned()));
+    raw.add_env(std::env::vars())?;
+    let config = PortalConfig {
+        settings: Settings::from_raw(&raw)?,
+        data_dir: dir.path().clone(),
+        database_url: args.database.clone(),
+        seed_sandbox: true,
+        replace_shared_settings: true,
+    };
+    let portal = prepare(config, Clock::default()).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let sandbox = portal
+        .sandbox
+        .clone()
+        .context("the spawned portal has no sandbox")?;
+    tokio::spawn(irp_server::router::serve(
+        listener,
+        portal.state,
+        std::future::pending(),
+    ));
+    Ok((vec![url], sandbox, Some(dir)))
+}
+
+/// A temporary directory removed when dropped, without another dependency.
+mod tempfile_dir {
+    use std::path::PathBuf;
+
+    pub struct Dir(PathBuf);
+
+    impl Dir {
+        pub fn new() -> std::io::Result<Dir> {
+            let path = std::env::temp_dir().join(format!(
+                "irp-bench-{}-{}",
+                std::process::id(),
+                chrono::Utc::now().timestamp_micros()
+            ));
+            std::fs::create_dir_all(&path)?;
+            Ok(Dir(path))
+        }
+
+        pub fn path(&self) -> &PathBuf {
+            &self.0
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
