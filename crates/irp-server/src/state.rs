@@ -7,8 +7,9 @@ use irp_core::ack::AckNo;
 use irp_core::keys::{Certificate, SigningKey};
 use irp_core::protocol::AuthPrivateKey;
 use irp_core::signed::SigningOptions;
+use irp_store::{InvoiceRecord, Registration};
 use irp_store::{Store, StoreError};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::clock::Clock;
 use crate::secrets::Sealer;
@@ -35,6 +36,36 @@ pub struct Inner {
     pub clock: Clock,
     ack_block: Mutex<AckBlock>,
     ewb_block: Mutex<AckBlock>,
+    registrar: mpsc::Sender<PendingRegistration>,
+}
+
+/// A registration waiting for the next group commit, and where to send its outcome.
+type PendingRegistration = (InvoiceRecord, oneshot::Sender<Result<Registration, String>>);
+
+/// The most registrations one group commit takes.
+const GROUP_COMMIT_MAX: usize = 128;
+
+/// Group commit: registrations that arrive while a transaction is being committed wait and are
+/// committed together in the next one, so many acknowledged IRNs share one transaction and one
+/// fsync. Every caller is answered only after its batch has committed.
+async fn run_registrar(store: Arc<dyn Store>, mut queue: mpsc::Receiver<PendingRegistration>) {
+    let mut batch = Vec::with_capacity(GROUP_COMMIT_MAX);
+    while queue.recv_many(&mut batch, GROUP_COMMIT_MAX).await > 0 {
+        let (records, replies): (Vec<InvoiceRecord>, Vec<_>) = batch.drain(..).unzip();
+        match store.insert_invoices(&records).await {
+            Ok(results) => {
+                for (reply, result) in replies.into_iter().zip(results) {
+                    let _ = reply.send(Ok(result));
+                }
+            }
+            Err(error) => {
+                let message = error.to_string();
+                for reply in replies {
+                    let _ = reply.send(Err(message.clone()));
+                }
+            }
+        }
+    }
 }
 
 /// A node-local block of AckNo sequence values, so the hot path rarely asks the registry.
@@ -54,6 +85,8 @@ impl AppState {
         clock: Clock,
     ) -> AppState {
         let sealer = Sealer::derive(auth_key.private_key_pem().as_bytes());
+        let (registrar, queue) = mpsc::channel(4 * GROUP_COMMIT_MAX);
+        tokio::spawn(run_registrar(store.clone(), queue));
         let signing_options = SigningOptions {
             iss: settings.jws_iss.clone(),
             default_disp_ship: settings.default_disp_ship,
@@ -68,6 +101,7 @@ impl AppState {
             clock,
             ack_block: Mutex::new(AckBlock::default()),
             ewb_block: Mutex::new(AckBlock::default()),
+            registrar,
         }))
     }
 
@@ -93,6 +127,19 @@ impl AppState {
         block.next += 1;
         AckNo::new(settings.portal_id, settings.node_digit, ack_dt, sequence)
             .map_err(|error| StoreError::Database(format!("AckNo sequence: {error}")))
+    }
+
+    /// Registers an IRN through the group commit; the error is for the log only.
+    pub async fn register(&self, record: InvoiceRecord) -> Result<Registration, String> {
+        let (reply, outcome) = oneshot::channel();
+        self.0
+            .registrar
+            .send((record, reply))
+            .await
+            .map_err(|_| "the registrar has stopped".to_owned())?;
+        outcome
+            .await
+            .map_err(|_| "the registrar dropped the registration".to_owned())?
     }
 
     /// The next 12-digit EwbNo: the portal digit and one 11-digit sequence per portal, handed

@@ -147,6 +147,11 @@ pub trait Store: Send + Sync + 'static {
     /// Registers an IRN atomically. If the IRN is already registered (by anyone, on any portal,
     /// concurrently or before), nothing is written and the committed record is returned instead.
     async fn insert_invoice(&self, record: &InvoiceRecord) -> StoreResult<Registration>;
+    /// Registers several IRNs in one transaction (group commit: one fsync for the batch); the
+    /// result for each record is what [`Store::insert_invoice`] would return. If the transaction
+    /// fails, none is registered.
+    async fn insert_invoices(&self, records: &[InvoiceRecord]) -> StoreResult<Vec<Registration>>;
+
     /// Cancels an active IRN that has no active e-way bill (both checked in the same
     /// transaction). Returns the record after the call; `Err(NotFound)` if the IRN does not
     /// exist. If it was not cancelled by this call it is returned unchanged (the caller answers

@@ -44,32 +44,35 @@ pub async fn generate(
     // Stage 3: authorisation, then duplicates.
     let role = authorise(&invoice, &caller.gstin, caller.sup_gstin.as_deref())?;
     let irn = Irn::of(&invoice);
-    if let Some(existing) = state
-        .store
-        .invoice(irn.as_str())
-        .await
-        .map_err(|error| registry_down(&error))?
-        && existing.status != InvoiceStatus::Rejected
-    {
-        return Err(duplicate(&state, &existing, role, &caller));
-    }
 
-    // Stage 4: business rules.
+    // Stage 4: business rules. The duplicate check of stage 3 must win over them, but almost
+    // every request is new: the registry is asked only when the rules fail, and otherwise the
+    // registration itself (stage 5) detects a duplicate under the IRN's unique key.
     let now = state.clock.now();
-    {
+    let verdict = {
         let context = Context {
             rules,
             register: &register,
             today: now.date(),
         };
-        check_business_rules(&invoice, &context).map_err(ApiError::many)?;
+        check_business_rules(&invoice, &context)
+    };
+    if let Err(errors) = verdict {
+        let existing = state
+            .store
+            .invoice(irn.as_str())
+            .await
+            .map_err(|error| registry_down(&error))?;
+        if let Some(existing) = existing.filter(|e| e.status != InvoiceStatus::Rejected) {
+            return Err(duplicate(&state, &existing, role, &caller));
+        }
+        return Err(ApiError::many(errors));
     }
 
     // Stage 5: register atomically, then answer with what was stored.
     let record = sign_and_record(&state, &invoice, irn, now, &caller).await?;
     match state
-        .store
-        .insert_invoice(&record)
+        .register(record.clone())
         .await
         .map_err(|error| registry_down(&error))?
     {

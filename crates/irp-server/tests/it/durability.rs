@@ -156,3 +156,29 @@ async fn a_node_with_different_shared_settings_refuses_to_start_on_sqlite() {
 async fn a_node_with_different_shared_settings_refuses_to_start_on_postgres() {
     a_node_with_different_shared_settings_refuses_to_start(Backend::Postgres).await;
 }
+
+async fn a_retry_gets_the_duplicate_even_when_a_rule_would_now_fail(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let client = app.logged_in(SELLER).await;
+    let body = invoice(&app, "RETRY/1");
+    let original = client.generate(&body).await.unwrap().data.unwrap();
+    // 40 days later the 30-day window (DT-04) and the future-date rule no longer hold for this
+    // document, but the duplicate check comes first (`04` §1).
+    app.advance_clock(chrono::Duration::days(40));
+    let client = app.logged_in(SELLER).await;
+    let retry = client.generate(&body).await.unwrap();
+    assert_eq!(retry.error_codes(), ["2150"]);
+    assert_eq!(retry.info("DUPIRN").unwrap()["AckNo"], original["AckNo"]);
+}
+
+#[tokio::test]
+async fn a_retry_gets_the_duplicate_even_when_a_rule_would_now_fail_on_sqlite() {
+    a_retry_gets_the_duplicate_even_when_a_rule_would_now_fail(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_retry_gets_the_duplicate_even_when_a_rule_would_now_fail_on_postgres() {
+    a_retry_gets_the_duplicate_even_when_a_rule_would_now_fail(Backend::Postgres).await;
+}

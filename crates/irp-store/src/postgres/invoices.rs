@@ -31,9 +31,42 @@ pub(super) async fn insert_invoice(
     record: &InvoiceRecord,
 ) -> StoreResult<Registration> {
     const OP: &str = "insert_invoice";
+    let mut tx = store.write(OP).await?;
+    let registration = insert_in(&mut tx, record).await?;
+    commit(tx, OP).await?;
+    Ok(registration)
+}
+
+/// Group commit: the records in one transaction and one fsync. Sorted by IRN, so that two
+/// batches racing on the same IRNs take their locks in the same order and cannot deadlock. If
+/// the transaction fails, no record of the batch is registered and every caller gets the error.
+pub(super) async fn insert_invoices(
+    store: &PostgresStore,
+    records: &[InvoiceRecord],
+) -> StoreResult<Vec<Registration>> {
+    const OP: &str = "insert_invoices";
+    let mut order: Vec<usize> = (0..records.len()).collect();
+    order.sort_by(|a, b| records[*a].irn.cmp(&records[*b].irn));
+    let mut tx = store.write(OP).await?;
+    let mut results: Vec<Option<Registration>> = vec![None; records.len()];
+    for index in order {
+        results[index] = Some(insert_in(&mut tx, &records[index]).await?);
+    }
+    commit(tx, OP).await?;
+    Ok(results
+        .into_iter()
+        .map(|r| r.expect("every record was inserted or found"))
+        .collect())
+}
+
+/// Inserts one record inside a write transaction, or returns the registered winner.
+async fn insert_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    record: &InvoiceRecord,
+) -> StoreResult<Registration> {
+    const OP: &str = "insert_invoice";
     let p = InvoiceParams::new(record)?;
     let c = record.cancellation.as_ref();
-    let mut tx = store.write(OP).await?;
     // A concurrent insert of the same IRN makes this statement wait for that transaction's
     // end: on commit nothing is inserted, on rollback this one inserts.
     let inserted: Option<(String,)> = sqlx::query_as(concat!(
@@ -60,26 +93,24 @@ pub(super) async fn insert_invoice(
     .bind(c.and_then(|c| c.remark.as_deref()))
     .bind(c.map(|c| c.by_gstin.as_str()))
     .bind(p.cancel_portal)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await
     .map_err(|e| db_error(OP, e))?;
     if inserted.is_some() {
         audit(
-            &mut tx,
+            tx,
             OP,
             event::INVOICE_INSERT,
             &record.irn,
             &p.audit_detail(),
         )
         .await?;
-        commit(tx, OP).await?;
         return Ok(Registration::Inserted);
     }
     // READ COMMITTED: this statement's snapshot includes the winner's commit.
-    let winner = invoice_in(&mut tx, OP, &record.irn)
+    let winner = invoice_in(tx, OP, &record.irn)
         .await?
         .ok_or_else(|| StoreError::Database(format!("{OP}: conflicting record not found")))?;
-    commit(tx, OP).await?;
     Ok(Registration::Duplicate(winner))
 }
 

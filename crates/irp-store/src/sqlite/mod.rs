@@ -391,6 +391,10 @@ impl Store for SqliteStore {
         invoices::invoice_in(&mut conn, "invoice", irn).await
     }
 
+    async fn insert_invoices(&self, records: &[InvoiceRecord]) -> StoreResult<Vec<Registration>> {
+        invoices::insert_invoices(self, records).await
+    }
+
     async fn insert_invoice(&self, record: &InvoiceRecord) -> StoreResult<Registration> {
         invoices::insert_invoice(self, record).await
     }

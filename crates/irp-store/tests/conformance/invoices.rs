@@ -257,3 +257,63 @@ pub async fn rejected_irns_by_supplier_and_date(ctx: Ctx) {
         vec![other_supplier.irn]
     );
 }
+
+pub async fn group_commit_registers_a_batch_in_one_transaction(ctx: Ctx) {
+    let store = ctx.store;
+    let existing = invoice(10, 112_510_000_000_010);
+    store.insert_invoice(&existing).await.expect("insert");
+    // A batch with a new IRN, the existing one, a new one twice, and another new one.
+    let batch = vec![
+        invoice(12, 112_510_000_000_012),
+        invoice(10, 112_510_000_000_013),
+        invoice(11, 112_510_000_000_014),
+        invoice(11, 112_510_000_000_015),
+        invoice(13, 112_510_000_000_016),
+    ];
+    let results = store.insert_invoices(&batch).await.expect("batch");
+    assert_eq!(results[0], Registration::Inserted);
+    assert_eq!(results[1], Registration::Duplicate(existing));
+    assert_eq!(
+        results[2],
+        Registration::Inserted,
+        "the first of two equal IRNs wins"
+    );
+    assert_eq!(
+        results[3],
+        Registration::Duplicate(batch[2].clone()),
+        "the second sees the first, in the same transaction"
+    );
+    assert_eq!(results[4], Registration::Inserted);
+    for n in [11, 12, 13] {
+        assert!(store.invoice(&irn(n)).await.expect("get").is_some());
+    }
+    // Concurrent batches over overlapping IRNs register each IRN exactly once (no deadlock).
+    let mut tasks = Vec::new();
+    for batch_no in 0..8u64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let records: Vec<_> = (0..6u64)
+                .map(|k| {
+                    invoice(
+                        100 + (batch_no + k) % 10,
+                        113_000_000_000_000 + batch_no * 100 + k,
+                    )
+                })
+                .collect();
+            store
+                .insert_invoices(&records)
+                .await
+                .expect("concurrent batch")
+        }));
+    }
+    let mut inserted = 0;
+    for task in tasks {
+        inserted += task
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| **r == Registration::Inserted)
+            .count();
+    }
+    assert_eq!(inserted, 10, "ten distinct IRNs, each registered once");
+}

@@ -55,6 +55,7 @@ conformance! {
     accounts::live_session_respects_expiry,
     accounts::start_session_replaces_the_old_one,
     invoices::insert_duplicate_and_get,
+    invoices::group_commit_registers_a_batch_in_one_transaction,
     invoices::concurrent_inserts_register_once,
     invoices::two_instances_register_once,
     invoices::cancel_active_then_unchanged,
