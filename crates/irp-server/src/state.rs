@@ -37,6 +37,10 @@ pub struct Inner {
     ack_block: Mutex<AckBlock>,
     ewb_block: Mutex<AckBlock>,
     registrar: mpsc::Sender<PendingRegistration>,
+    /// API clients by id (checked on every call).
+    pub clients: crate::cache::TtlCache<String, Option<irp_store::ApiClient>>,
+    /// Taxpayers by GSTIN (read on every generate); `None` records "not in the register".
+    pub taxpayers: crate::cache::TtlCache<String, Option<irp_core::register::Taxpayer>>,
 }
 
 /// A registration waiting for the next group commit, and where to send its outcome.
@@ -102,6 +106,8 @@ impl AppState {
             ack_block: Mutex::new(AckBlock::default()),
             ewb_block: Mutex::new(AckBlock::default()),
             registrar,
+            clients: crate::cache::TtlCache::default(),
+            taxpayers: crate::cache::TtlCache::default(),
         }))
     }
 
@@ -127,6 +133,47 @@ impl AppState {
         block.next += 1;
         AckNo::new(settings.portal_id, settings.node_digit, ack_dt, sequence)
             .map_err(|error| StoreError::Database(format!("AckNo sequence: {error}")))
+    }
+
+    /// The API client `client_id`, from the cache or the registry.
+    pub async fn client(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<irp_store::ApiClient>, StoreError> {
+        if let Some(client) = self.0.clients.get(&client_id.to_owned()) {
+            return Ok(client);
+        }
+        let client = self.0.store.client(client_id).await?;
+        // Only known clients are cached, so a client created a moment ago works at once.
+        if client.is_some() {
+            self.0.clients.put(client_id.to_owned(), client.clone());
+        }
+        Ok(client)
+    }
+
+    /// The register entries of `gstins`, from the cache or the registry (one query for the misses).
+    pub async fn taxpayers(
+        &self,
+        gstins: &[&str],
+    ) -> Result<Vec<irp_core::register::Taxpayer>, StoreError> {
+        let mut found = Vec::with_capacity(gstins.len());
+        let mut missing = Vec::new();
+        for gstin in gstins {
+            match self.0.taxpayers.get(&(*gstin).to_owned()) {
+                Some(Some(taxpayer)) => found.push(taxpayer),
+                Some(None) => {}
+                None => missing.push(*gstin),
+            }
+        }
+        if !missing.is_empty() {
+            let fetched = self.0.store.taxpayers(&missing).await?;
+            for gstin in missing {
+                let record = fetched.iter().find(|t| t.gstin == gstin).cloned();
+                self.0.taxpayers.put(gstin.to_owned(), record.clone());
+                found.extend(record);
+            }
+        }
+        Ok(found)
     }
 
     /// Registers an IRN through the group commit; the error is for the log only.

@@ -106,7 +106,6 @@ async fn register_for(state: &AppState, plaintext: &[u8]) -> Result<MemoryRegist
     let gstins = referenced_gstins(plaintext);
     let names: Vec<&str> = gstins.iter().map(String::as_str).collect();
     let found = state
-        .store
         .taxpayers(&names)
         .await
         .map_err(|error| registry_down(&error))?;

@@ -99,7 +99,6 @@ pub async fn check_client(state: &AppState, headers: &Headers) -> Result<(), Api
         .get("client_secret")
         .ok_or_else(|| ApiError::code("1012"))?;
     let client = state
-        .store
         .client(client_id)
         .await
         .map_err(|error| internal("client look-up", &error))?;
