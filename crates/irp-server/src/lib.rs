@@ -9,5 +9,6 @@ pub mod router;
 pub mod sandbox;
 pub mod secrets;
 pub mod settings;
+pub mod signing_pool;
 pub mod startup;
 pub mod state;

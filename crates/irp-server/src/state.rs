@@ -37,6 +37,8 @@ pub struct Inner {
     ack_block: Mutex<AckBlock>,
     ewb_block: Mutex<AckBlock>,
     registrar: mpsc::Sender<PendingRegistration>,
+    /// Signing threads, one per core.
+    pub signing_pool: crate::signing_pool::SigningPool,
     /// API clients by id (checked on every call).
     pub clients: crate::cache::TtlCache<String, Option<irp_store::ApiClient>>,
     /// Taxpayers by GSTIN (read on every generate); `None` records "not in the register".
@@ -106,6 +108,7 @@ impl AppState {
             ack_block: Mutex::new(AckBlock::default()),
             ewb_block: Mutex::new(AckBlock::default()),
             registrar,
+            signing_pool: crate::signing_pool::SigningPool::per_core(),
             clients: crate::cache::TtlCache::default(),
             taxpayers: crate::cache::TtlCache::default(),
         }))

@@ -12,7 +12,10 @@ static NEXT: AtomicU64 = AtomicU64::new(1);
 /// A registration of realistic size (a 10-item signed invoice and its QR token).
 fn record() -> InvoiceRecord {
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let ack_dt = NaiveDate::from_ymd_opt(2025, 7, 1).unwrap().and_hms_opt(10, 0, 0).unwrap();
+    let ack_dt = NaiveDate::from_ymd_opt(2025, 7, 1)
+        .unwrap()
+        .and_hms_opt(10, 0, 0)
+        .unwrap();
     InvoiceRecord {
         irn: format!("{n:064x}"),
         seller_gstin: "29LARGE1000C1ZK".to_owned(),
@@ -32,9 +35,15 @@ fn record() -> InvoiceRecord {
 }
 
 fn bench(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("bench.db").display()
+    );
     let store = runtime.block_on(irp_store::open(&url)).unwrap();
 
     let mut group = c.benchmark_group("sqlite_insert");

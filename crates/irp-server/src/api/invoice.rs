@@ -135,20 +135,22 @@ async fn sign_and_record(
     let signer = state.clone();
     let to_sign = invoice.clone();
     let irn_for_signing = irn.clone();
-    let signed = tokio::task::spawn_blocking(move || {
-        irp_core::signed::sign(
-            &signer.signing_key,
-            &signer.signing_options,
-            &to_sign,
-            &irn_for_signing,
-            &ack,
-        )
-    })
-    .await
-    .map_err(|error| {
-        tracing::error!(%error, "signing failed");
-        ApiError::code("2147")
-    })?;
+    let signed = state
+        .signing_pool
+        .run(move || {
+            irp_core::signed::sign(
+                &signer.signing_key,
+                &signer.signing_options,
+                &to_sign,
+                &irn_for_signing,
+                &ack,
+            )
+        })
+        .await
+        .ok_or_else(|| {
+            tracing::error!("the signing pool did not answer");
+            ApiError::code("2147")
+        })?;
     Ok(InvoiceRecord {
         irn: irn.as_str().to_owned(),
         seller_gstin: invoice.seller_dtls.gstin.as_str().to_owned(),
