@@ -327,7 +327,7 @@ async fn preload(store: Arc<dyn irp_store::Store>, count: u64) -> anyhow::Result
             .collect();
         store.insert_invoices(&records).await?;
         next = end;
-        if next % 100_000 == 0 {
+        if next.is_multiple_of(100_000) {
             eprintln!(
                 "  preloaded {next} invoices in {:.0} s",
                 started.elapsed().as_secs_f64()
