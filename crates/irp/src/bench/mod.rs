@@ -157,22 +157,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 let number = format!("B{run_id}/{sequence}");
                 let body = invoices::invoice(&mut rng, seller, &number, &today);
                 let sent = Instant::now();
-                let answer = clients[seller].generate(&body).await;
+                let answer = generate(&clients[seller], &body).await;
                 let elapsed = sent.elapsed().as_micros() as u64;
                 match answer {
-                    Ok(envelope) if envelope.is_success() => local.latencies_us.push(elapsed),
-                    Ok(envelope) => {
-                        *local
-                            .errors
-                            .entry(envelope.error_codes().join(","))
-                            .or_default() += 1
-                    }
-                    Err(error) => {
-                        *local
-                            .errors
-                            .entry(format!("transport: {error}"))
-                            .or_default() += 1
-                    }
+                    Ok(()) => local.latencies_us.push(elapsed),
+                    Err(codes) => *local.errors.entry(codes).or_default() += 1,
                 }
                 finished.fetch_add(1, Ordering::Relaxed);
             }
@@ -245,6 +234,56 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
+}
+
+/// Sends one generate request. The generator only needs to know whether the portal accepted the
+/// invoice, so a success is recognised from the envelope's first bytes without decrypting the
+/// answer; failures are parsed for their codes. This keeps the generator's share of the CPU down.
+async fn generate(client: &NicClient, invoice: &[u8]) -> Result<(), String> {
+    let Some(session) = client.session() else {
+        return Err("not logged in".to_owned());
+    };
+    let credentials = client.credentials();
+    let headers = [
+        ("client_id", credentials.client_id.as_str()),
+        ("client_secret", credentials.client_secret.as_str()),
+        ("Gstin", credentials.gstin.as_str()),
+        ("user_name", credentials.user_name.as_str()),
+        ("AuthToken", session.auth_token.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let body = format!(
+        "{{\"Data\":\"{}\"}}",
+        irp_core::protocol::encrypt_payload(&session.sek, invoice)
+    );
+    let response = client
+        .raw_request(
+            reqwest::Method::POST,
+            "/eicore/v1.03/Invoice",
+            &[],
+            &headers,
+            Some(body.into_bytes()),
+        )
+        .await
+        .map_err(|error| format!("transport: {error}"))?;
+    if response.body.starts_with(br#"{"Status":1,"#) {
+        return Ok(());
+    }
+    let envelope: serde_json::Value = serde_json::from_slice(&response.body)
+        .map_err(|_| format!("HTTP {} without an envelope", response.http_status))?;
+    if envelope["Status"] == 1 {
+        return Ok(());
+    }
+    let codes: Vec<&str> = envelope["ErrorDetails"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e["ErrorCode"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    Err(codes.join(","))
 }
 
 /// The portals to drive: `--url`s with their `sandbox.json`, or one started here (`--spawn`).
