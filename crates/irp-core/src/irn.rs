@@ -64,7 +64,8 @@ pub fn financial_year(date: NaiveDate) -> String {
     format!("{start:04}-{:02}", (start + 1).rem_euclid(100))
 }
 
-fn hex_lower(bytes: &[u8]) -> String {
+/// Lower-case hexadecimal of `bytes`.
+pub fn hex_lower(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for byte in bytes {

@@ -11,10 +11,7 @@ use aws_lc_rs::constant_time::verify_slices_are_equal;
 use aws_lc_rs::digest::{SHA256, digest};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
+pub use irp_core::irn::hex_lower as hex;
 
 /// SHA-256 of a token, the key sessions are found by.
 pub fn token_hash(token: &str) -> String {

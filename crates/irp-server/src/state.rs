@@ -46,7 +46,10 @@ pub struct Inner {
 }
 
 /// A registration waiting for the next group commit, and where to send its outcome.
-type PendingRegistration = (InvoiceRecord, oneshot::Sender<Result<Registration, String>>);
+type PendingRegistration = (
+    InvoiceRecord,
+    oneshot::Sender<Result<(InvoiceRecord, Registration), String>>,
+);
 
 /// The most registrations one group commit takes.
 const GROUP_COMMIT_MAX: usize = 128;
@@ -60,8 +63,8 @@ async fn run_registrar(store: Arc<dyn Store>, mut queue: mpsc::Receiver<PendingR
         let (records, replies): (Vec<InvoiceRecord>, Vec<_>) = batch.drain(..).unzip();
         match store.insert_invoices(&records).await {
             Ok(results) => {
-                for (reply, result) in replies.into_iter().zip(results) {
-                    let _ = reply.send(Ok(result));
+                for ((reply, record), result) in replies.into_iter().zip(records).zip(results) {
+                    let _ = reply.send(Ok((record, result)));
                 }
             }
             Err(error) => {
@@ -179,8 +182,12 @@ impl AppState {
         Ok(found)
     }
 
-    /// Registers an IRN through the group commit; the error is for the log only.
-    pub async fn register(&self, record: InvoiceRecord) -> Result<Registration, String> {
+    /// Registers an IRN through the group commit and hands the record back with the outcome;
+    /// the error is for the log only.
+    pub async fn register(
+        &self,
+        record: InvoiceRecord,
+    ) -> Result<(InvoiceRecord, Registration), String> {
         let (reply, outcome) = oneshot::channel();
         self.0
             .registrar

@@ -128,7 +128,7 @@ async fn create(
 
 fn registry_error(error: &dyn std::fmt::Display) -> ErrorDetail {
     tracing::error!(%error, "registry failure while creating an e-way bill");
-    ErrorDetail::coded("4001", "", &[])
+    ErrorDetail::coded("5001", "", &[])
 }
 
 /// Path (a): the e-way bill asked for in `EwbDtls`, after the IRN is registered. The IRN

@@ -77,11 +77,7 @@ async fn cancel_inner(
     else {
         return Err(one("110"));
     };
-    let client = state
-        .store
-        .client(client_id)
-        .await
-        .map_err(|_| one("317"))?;
+    let client = state.client(client_id).await.map_err(|_| one("317"))?;
     if !client
         .is_some_and(|c| c.active && crate::secrets::verify_client_secret(secret, &c.secret_hash))
     {

@@ -3,6 +3,8 @@
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
+use std::sync::Arc;
+
 use chrono::{Duration, NaiveDateTime, Timelike};
 use irp_core::ack::{Ack, format_timestamp};
 use irp_core::bind::{parse_date, parse_invoice, referenced_gstins};
@@ -39,7 +41,8 @@ pub async fn generate(
     // Stages 1–2: the register is fetched first, because the item limit depends on it.
     let register = register_for(&state, &plaintext).await?;
     let rules = &state.settings.rules;
-    let invoice = parse_invoice(&plaintext, rules, &register).map_err(ApiError::many)?;
+    // Shared with the signing thread without copying it.
+    let invoice = Arc::new(parse_invoice(&plaintext, rules, &register).map_err(ApiError::many)?);
 
     // Stage 3: authorisation, then duplicates.
     let role = authorise(&invoice, &caller.gstin, caller.sup_gstin.as_deref())?;
@@ -71,11 +74,11 @@ pub async fn generate(
 
     // Stage 5: register atomically, then answer with what was stored.
     let record = sign_and_record(&state, &invoice, irn, now, &caller).await?;
-    match state
-        .register(record.clone())
+    let (record, registration) = state
+        .register(record)
         .await
-        .map_err(|error| registry_down(&error))?
-    {
+        .map_err(|error| registry_down(&error))?;
+    match registration {
         Registration::Inserted => {
             // Stage 6: the e-way bill asked for in `EwbDtls`; the IRN stands whatever happens.
             let (ewb, info) =
@@ -119,7 +122,7 @@ async fn register_for(state: &AppState, plaintext: &[u8]) -> Result<MemoryRegist
 /// Allocates the AckNo, signs both documents off the async runtime, and builds the record.
 async fn sign_and_record(
     state: &AppState,
-    invoice: &Invoice,
+    invoice: &Arc<Invoice>,
     irn: Irn,
     now: NaiveDateTime,
     caller: &Caller,
@@ -133,7 +136,7 @@ async fn sign_and_record(
         ack_dt: now,
     };
     let signer = state.clone();
-    let to_sign = invoice.clone();
+    let to_sign = Arc::clone(invoice);
     let irn_for_signing = irn.clone();
     let signed = state
         .signing_pool
