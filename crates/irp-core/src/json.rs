@@ -288,6 +288,7 @@ impl<'a> Parser<'a> {
         let start = self.pos;
         // Fast path: no escapes, borrow the slice.
         loop {
+            self.pos += plain_run(&self.bytes[self.pos..]);
             match self.peek() {
                 None => return Err(self.error("EOF while parsing a string")),
                 Some(b'"') => {
@@ -308,12 +309,7 @@ impl<'a> Parser<'a> {
         owned.push_str(&self.text[start..self.pos]);
         loop {
             let run_start = self.pos;
-            while let Some(b) = self.peek() {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                self.pos += 1;
-            }
+            self.pos += plain_run(&self.bytes[self.pos..]);
             owned.push_str(&self.text[run_start..self.pos]);
             match self.peek() {
                 None => return Err(self.error("EOF while parsing a string")),
@@ -393,8 +389,12 @@ impl<'a> Parser<'a> {
 /// control characters); non-ASCII is written as UTF-8 and `/` is left alone (`05` §4.2).
 pub fn write_str(out: &mut String, text: &str) {
     out.push('"');
+    let bytes = text.as_bytes();
     let mut run_start = 0;
-    for (index, byte) in text.bytes().enumerate() {
+    let mut index = 0;
+    loop {
+        index += plain_run(&bytes[index..]);
+        let Some(&byte) = bytes.get(index) else { break };
         let escape: &str = match byte {
             b'"' => "\\\"",
             b'\\' => "\\\\",
@@ -403,8 +403,7 @@ pub fn write_str(out: &mut String, text: &str) {
             b'\t' => "\\t",
             0x08 => "\\b",
             0x0C => "\\f",
-            0x00..=0x1F => "",
-            _ => continue,
+            _ => "",
         };
         out.push_str(&text[run_start..index]);
         if escape.is_empty() {
@@ -412,10 +411,39 @@ pub fn write_str(out: &mut String, text: &str) {
         } else {
             out.push_str(escape);
         }
-        run_start = index + 1;
+        index += 1;
+        run_start = index;
     }
     out.push_str(&text[run_start..]);
     out.push('"');
+}
+
+/// The length of the leading run of `bytes` that a JSON string carries as is: no `"`, no `\\`,
+/// no control character. Signed tokens and encrypted payloads are kilobytes of such bytes, so the
+/// scan looks at eight bytes per step (a "has a byte below n" bit trick on one `u64`).
+fn plain_run(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGH;
+    let mut index = 0;
+    while let Some(chunk) = bytes.get(index..index + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+        let special = control
+            | has_zero(word ^ (ONES * u64::from(b'"')))
+            | has_zero(word ^ (ONES * u64::from(b'\\')));
+        if special != 0 {
+            break;
+        }
+        index += 8;
+    }
+    while let Some(&byte) = bytes.get(index) {
+        if byte == b'"' || byte == b'\\' || byte < 0x20 {
+            break;
+        }
+        index += 1;
+    }
+    index
 }
 
 /// Writes a compact JSON object member by member, in the order the calls are made. Every
@@ -613,6 +641,49 @@ mod tests {
         for bad in ["01", "1.", "-", "1e", ".5", "+1", "1.e5"] {
             assert!(parse(bad.as_bytes()).is_err(), "{bad} must not parse");
         }
+    }
+
+    #[test]
+    fn plain_run_stops_at_the_first_byte_json_must_escape_wherever_it_is() {
+        let naive = |bytes: &[u8]| {
+            bytes
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(bytes.len())
+        };
+        // Every special and a few near misses, at every offset of words of several lengths, behind
+        // plain ASCII and behind bytes with the high bit set.
+        let specials = [b'"', b'\\', 0x00, 0x1F, b'\n'];
+        let near_misses = [b' ', b'!', b'#', b'[', b']', 0x7F, 0x80, 0xA2, 0xDC, 0xFF];
+        for len in 0..40 {
+            for fill in [b'A', 0xC3] {
+                let plain = vec![fill; len];
+                assert_eq!(plain_run(&plain), naive(&plain));
+                for at in 0..len {
+                    for byte in specials.iter().chain(&near_misses) {
+                        let mut bytes = plain.clone();
+                        bytes[at] = *byte;
+                        assert_eq!(plain_run(&bytes), naive(&bytes), "{bytes:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn long_strings_round_trip_through_writer_and_parser() {
+        let text = format!(
+            "{}\"{}\\{}\u{1}é\n",
+            "x".repeat(17),
+            "y".repeat(9),
+            "z".repeat(31)
+        );
+        let mut out = String::new();
+        write_str(&mut out, &text);
+        assert_eq!(
+            parse(out.as_bytes()).unwrap(),
+            Value::String(Cow::Owned(text))
+        );
     }
 
     #[test]
