@@ -226,6 +226,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "rate": args.rate,
         "urls": urls,
         "store": args.database.as_deref().map_or("sqlite (spawned)".to_owned(), |url| url.split(':').next().unwrap_or("").to_owned()),
+        "preloaded": args.preload,
+        "data_dir_bytes": spawned.as_ref().filter(|_| args.database.is_none()).map(|(dir, _)| dir_size(dir.path())),
     });
     let text = serde_json::to_string_pretty(&report)?;
     println!("{text}");
@@ -378,6 +380,20 @@ async fn preload(store: Arc<dyn irp_store::Store>, count: u64) -> anyhow::Result
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Bytes in the files under `path`: the spawned portal's SQLite registry (database, WAL) and keys.
+fn dir_size(path: &std::path::Path) -> u64 {
+    std::fs::read_dir(path)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| match entry.metadata() {
+            Ok(meta) if meta.is_dir() => dir_size(&entry.path()),
+            Ok(meta) => meta.len(),
+            Err(_) => 0,
+        })
+        .sum()
 }
 
 /// A temporary directory removed when dropped, without another dependency.
