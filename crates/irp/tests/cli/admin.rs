@@ -143,7 +143,7 @@ async fn admin_creates_working_credentials_and_password_resets_end_sessions() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn irp_bench_spawns_a_portal_and_reports() {
+async fn irp_bench_spawns_a_portal_preloads_it_and_reports() {
     let temp = tempfile::tempdir().unwrap();
     let report = temp.path().join("report.json");
     let output = Command::new(env!("CARGO_BIN_EXE_irp"))
@@ -154,6 +154,8 @@ async fn irp_bench_spawns_a_portal_and_reports() {
             "60",
             "--concurrency",
             "4",
+            "--preload",
+            "1500",
             "--report",
         ])
         .arg(&report)
@@ -175,4 +177,9 @@ async fn irp_bench_spawns_a_portal_and_reports() {
     for key in ["p50", "p90", "p99", "max"] {
         assert!(report["latency_ms"][key].as_f64().unwrap() > 0.0, "{key}");
     }
+    // The preloaded registrations are stored at realistic size (a signed 10-item invoice and its
+    // QR token, over 7 KB each), so the growth runs measure a registry of honest size.
+    assert_eq!(report["preloaded"], 1500);
+    let data_dir_bytes = report["data_dir_bytes"].as_u64().unwrap();
+    assert!(data_dir_bytes > 1500 * 7_000, "{data_dir_bytes}");
 }
