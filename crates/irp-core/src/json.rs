@@ -286,23 +286,21 @@ impl<'a> Parser<'a> {
     fn string(&mut self) -> Result<Cow<'a, str>, ParseError> {
         self.pos += 1;
         let start = self.pos;
-        // Fast path: no escapes, borrow the slice.
-        loop {
-            self.pos += plain_run(&self.bytes[self.pos..]);
-            match self.peek() {
-                None => return Err(self.error("EOF while parsing a string")),
-                Some(b'"') => {
-                    let text = &self.text[start..self.pos];
-                    self.pos += 1;
-                    return Ok(Cow::Borrowed(text));
-                }
-                Some(b'\\') => break,
-                Some(0x00..=0x1F) => {
-                    return Err(self.error(
-                        "control character (\\u0000-\\u001F) found while parsing a string",
-                    ));
-                }
-                Some(_) => self.pos += 1,
+        // Fast path: no escapes, borrow the slice. `plain_run` stops only at `"`, `\\`, a control
+        // character or the end.
+        self.pos += plain_run(&self.bytes[self.pos..]);
+        match self.peek() {
+            None => return Err(self.error("EOF while parsing a string")),
+            Some(b'"') => {
+                let text = &self.text[start..self.pos];
+                self.pos += 1;
+                return Ok(Cow::Borrowed(text));
+            }
+            Some(b'\\') => {}
+            Some(_) => {
+                return Err(
+                    self.error("control character (\\u0000-\\u001F) found while parsing a string")
+                );
             }
         }
         let mut owned = String::with_capacity(self.pos - start + 16);
@@ -667,6 +665,21 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn raw_control_characters_and_open_strings_are_refused_before_and_after_an_escape() {
+        let control = "control character (\\u0000-\\u001F) found while parsing a string";
+        for input in [&b"\"abcdefghij\x01\""[..], b"\"ab\\ncdefghijk\x1f\""] {
+            assert_eq!(parse(input).unwrap_err().message, control, "{input:?}");
+        }
+        for input in [&b"\"abcdefghijklmnop"[..], b"\"ab\\ncdefghijklmnop"] {
+            assert_eq!(
+                parse(input).unwrap_err().message,
+                "EOF while parsing a string",
+                "{input:?}"
+            );
         }
     }
 
