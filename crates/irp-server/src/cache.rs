@@ -1,7 +1,8 @@
 //! A small time-bounded cache for registry facts that change rarely and are read on every
-//! request: API clients and taxpayer records. An entry is trusted for [`CACHE_TTL`] at most, so a
-//! change made through any node reaches every node within that time. Sessions are never cached:
-//! ending one must take effect at once (`07` §4.1).
+//! request: API clients, taxpayer records and sessions. An entry is trusted for [`CACHE_TTL`] at
+//! most, so a change made through any node reaches every node within that time. Ending a session
+//! must take effect at once (`07` §4.1), so only generate uses cached sessions, and its
+//! registration re-reads the session in the commit's transaction (`api::SessionSource`).
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -37,6 +38,13 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
             .get(key)
             .filter(|(at, _)| at.elapsed() < CACHE_TTL)
             .map(|(_, value)| value.clone())
+    }
+
+    pub fn remove(&self, key: &K) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(key);
     }
 
     pub fn put(&self, key: K, value: V) {

@@ -7,7 +7,7 @@ use irp_core::ack::AckNo;
 use irp_core::keys::{Certificate, SigningKey};
 use irp_core::protocol::AuthPrivateKey;
 use irp_core::signed::SigningOptions;
-use irp_store::{InvoiceRecord, Registration};
+use irp_store::{InvoiceRecord, NewInvoice, Registration};
 use irp_store::{Store, StoreError};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
@@ -43,11 +43,14 @@ pub struct Inner {
     pub clients: crate::cache::TtlCache<String, Option<irp_store::ApiClient>>,
     /// Taxpayers by GSTIN (read on every generate); `None` records "not in the register".
     pub taxpayers: crate::cache::TtlCache<String, Option<irp_core::register::Taxpayer>>,
+    /// API sessions by token hash, trusted only by generate: its registration re-reads the
+    /// session in the commit's transaction, so an ended session never registers an IRN.
+    pub sessions: crate::cache::TtlCache<String, irp_store::Session>,
 }
 
 /// A registration waiting for the next group commit, and where to send its outcome.
 type PendingRegistration = (
-    InvoiceRecord,
+    NewInvoice,
     oneshot::Sender<Result<(InvoiceRecord, Registration), String>>,
 );
 
@@ -60,11 +63,11 @@ const GROUP_COMMIT_MAX: usize = 128;
 async fn run_registrar(store: Arc<dyn Store>, mut queue: mpsc::Receiver<PendingRegistration>) {
     let mut batch = Vec::with_capacity(GROUP_COMMIT_MAX);
     while queue.recv_many(&mut batch, GROUP_COMMIT_MAX).await > 0 {
-        let (records, replies): (Vec<InvoiceRecord>, Vec<_>) = batch.drain(..).unzip();
-        match store.insert_invoices(&records).await {
+        let (invoices, replies): (Vec<NewInvoice>, Vec<_>) = batch.drain(..).unzip();
+        match store.insert_invoices(&invoices).await {
             Ok(results) => {
-                for ((reply, record), result) in replies.into_iter().zip(records).zip(results) {
-                    let _ = reply.send(Ok((record, result)));
+                for ((reply, new), result) in replies.into_iter().zip(invoices).zip(results) {
+                    let _ = reply.send(Ok((new.record, result)));
                 }
             }
             Err(error) => {
@@ -114,6 +117,7 @@ impl AppState {
             signing_pool: crate::signing_pool::SigningPool::per_core(),
             clients: crate::cache::TtlCache::default(),
             taxpayers: crate::cache::TtlCache::default(),
+            sessions: crate::cache::TtlCache::default(),
         }))
     }
 
@@ -182,16 +186,22 @@ impl AppState {
         Ok(found)
     }
 
-    /// Registers an IRN through the group commit and hands the record back with the outcome;
-    /// the error is for the log only.
+    /// Registers an IRN through the group commit, provided the session `session_token_hash`
+    /// still exists when the batch commits, and hands the record back with the outcome; the
+    /// error is for the log only.
     pub async fn register(
         &self,
         record: InvoiceRecord,
+        session_token_hash: &str,
     ) -> Result<(InvoiceRecord, Registration), String> {
         let (reply, outcome) = oneshot::channel();
+        let new = NewInvoice {
+            record,
+            session_token_hash: Some(session_token_hash.to_owned()),
+        };
         self.0
             .registrar
-            .send((record, reply))
+            .send((new, reply))
             .await
             .map_err(|_| "the registrar has stopped".to_owned())?;
         outcome

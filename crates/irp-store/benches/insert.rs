@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use irp_store::{InvoiceRecord, InvoiceStatus};
+use irp_store::{InvoiceRecord, InvoiceStatus, NewInvoice};
 
 static NEXT: AtomicU64 = AtomicU64::new(1);
 
@@ -54,7 +54,12 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Elements(64));
     group.bench_function("group_commit_64", |b| {
         b.iter(|| {
-            let batch: Vec<InvoiceRecord> = (0..64).map(|_| record()).collect();
+            let batch: Vec<NewInvoice> = (0..64)
+                .map(|_| NewInvoice {
+                    record: record(),
+                    session_token_hash: None,
+                })
+                .collect();
             runtime.block_on(store.insert_invoices(&batch)).unwrap()
         });
     });

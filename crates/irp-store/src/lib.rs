@@ -22,6 +22,7 @@
 
 pub mod audit;
 mod errors;
+mod group_commit;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
@@ -148,9 +149,10 @@ pub trait Store: Send + Sync + 'static {
     /// concurrently or before), nothing is written and the committed record is returned instead.
     async fn insert_invoice(&self, record: &InvoiceRecord) -> StoreResult<Registration>;
     /// Registers several IRNs in one transaction (group commit: one fsync for the batch); the
-    /// result for each record is what [`Store::insert_invoice`] would return. If the transaction
-    /// fails, none is registered.
-    async fn insert_invoices(&self, records: &[InvoiceRecord]) -> StoreResult<Vec<Registration>>;
+    /// result for each is what [`Store::insert_invoice`] would return, or
+    /// [`Registration::SessionEnded`] when the session it names no longer exists. If the
+    /// transaction fails, none is registered.
+    async fn insert_invoices(&self, batch: &[NewInvoice]) -> StoreResult<Vec<Registration>>;
 
     /// Cancels an active IRN that has no active e-way bill (both checked in the same
     /// transaction). Returns the record after the call; `Err(NotFound)` if the IRN does not

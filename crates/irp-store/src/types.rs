@@ -180,6 +180,20 @@ pub enum Registration {
     Inserted,
     /// The IRN was already registered; this is the committed record.
     Duplicate(InvoiceRecord),
+    /// Nothing was written: the session named by the [`NewInvoice`] had ended (replaced, or its
+    /// user deactivated) by the time the batch committed.
+    SessionEnded,
+}
+
+/// A registration for [`crate::Store::insert_invoices`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewInvoice {
+    pub record: InvoiceRecord,
+    /// The token hash of the API session that asked for the registration. When given, the
+    /// record is written only if that session still exists in the same transaction, so a
+    /// session ended on any node stops registrations at once even where a node trusted a
+    /// cached copy of it.
+    pub session_token_hash: Option<String>,
 }
 
 /// A portal signing certificate as published to verifiers (`02` §5.2).

@@ -16,7 +16,7 @@ use irp_core::register::{RegistrationStatus, TaxpayerRegister};
 use irp_store::{EwbInsert, EwbRecord, EwbStatus, InvoiceRecord, InvoiceStatus};
 
 use crate::api::invoice::{irp_header, owns, visible_invoice};
-use crate::api::{Caller, authenticate, envelope_data, internal, read_body};
+use crate::api::{Caller, SessionSource, authenticate, envelope_data, internal, read_body};
 use crate::envelope::{ApiError, Envelope, Info};
 use crate::headers::Headers;
 use crate::state::AppState;
@@ -194,7 +194,7 @@ pub async fn generate_by_irn(
 ) -> Result<Envelope, ApiError> {
     let headers = Headers::from_map(&headers);
     let body = read_body(body, state.settings.max_body_bytes).await?;
-    let caller = authenticate(&state, &headers).await?;
+    let caller = authenticate(&state, &headers, SessionSource::Registry).await?;
     let irp = irp_header(&headers)?;
     let plaintext = caller.decrypt(&envelope_data(&body)?)?;
     let request = parse_ewb_request(&plaintext, &state.settings.rules).map_err(ApiError::many)?;
@@ -249,7 +249,7 @@ pub async fn get_by_irn(
     headers: HeaderMap,
 ) -> Result<Envelope, ApiError> {
     let headers = Headers::from_map(&headers);
-    let caller = authenticate(&state, &headers).await?;
+    let caller = authenticate(&state, &headers, SessionSource::Registry).await?;
     let irp = irp_header(&headers)?;
     let irn = Irn::parse(&irn).ok_or_else(|| ApiError::code("4003"))?;
     let record = visible_invoice(&state, irn.as_str(), irp, "4003").await?;

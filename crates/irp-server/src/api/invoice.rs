@@ -16,13 +16,18 @@ use irp_core::register::MemoryRegister;
 use irp_core::validate::{Caller as Role, Context, authorise, check_business_rules};
 use irp_store::{Cancellation, InvoiceRecord, InvoiceStatus, Registration};
 
-use crate::api::{Caller, QueryParams, authenticate, envelope_data, internal, read_body};
+use crate::api::{
+    Caller, QueryParams, SessionSource, authenticate, envelope_data, internal, read_body,
+    session_ended, unless_session_ended,
+};
 use crate::envelope::{ApiError, Envelope, Info};
 use crate::headers::Headers;
 use crate::settings::Compat;
 use crate::state::AppState;
 
-/// `POST /eicore/v1.03/Invoice`: the pipeline of `04` §1.
+/// `POST /eicore/v1.03/Invoice`: the pipeline of `04` §1. The session may come from the node's
+/// cache: the registration re-reads it in its own transaction, and an error is answered only
+/// after the registry confirms the session still exists.
 pub async fn generate(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -30,16 +35,27 @@ pub async fn generate(
 ) -> Result<Envelope, ApiError> {
     let headers = Headers::from_map(&headers);
     let body = read_body(body, state.settings.max_body_bytes_large).await?;
-    let caller = authenticate(&state, &headers).await?;
+    let caller = authenticate(&state, &headers, SessionSource::Cache).await?;
+    match register_invoice(&state, &caller, &body).await {
+        Ok(envelope) => Ok(envelope),
+        Err(error) => Err(unless_session_ended(&state, &caller, error).await),
+    }
+}
+
+async fn register_invoice(
+    state: &AppState,
+    caller: &Caller,
+    body: &[u8],
+) -> Result<Envelope, ApiError> {
     if body.len() > state.settings.max_body_bytes
-        && !allows_large_bodies(&state, &caller.gstin).await?
+        && !allows_large_bodies(state, &caller.gstin).await?
     {
         return Err(ApiError::code("5002"));
     }
-    let plaintext = caller.decrypt(&envelope_data(&body)?)?;
+    let plaintext = caller.decrypt(&envelope_data(body)?)?;
 
     // Stages 1–2: the register is fetched first, because the item limit depends on it.
-    let register = register_for(&state, &plaintext).await?;
+    let register = register_for(state, &plaintext).await?;
     let rules = &state.settings.rules;
     // Shared with the signing thread without copying it.
     let invoice = Arc::new(parse_invoice(&plaintext, rules, &register).map_err(ApiError::many)?);
@@ -67,27 +83,28 @@ pub async fn generate(
             .await
             .map_err(|error| registry_down(&error))?;
         if let Some(existing) = existing.filter(|e| e.status != InvoiceStatus::Rejected) {
-            return Err(duplicate(&state, &existing, role, &caller));
+            return Err(duplicate(state, &existing, role, caller));
         }
         return Err(ApiError::many(errors));
     }
 
     // Stage 5: register atomically, then answer with what was stored.
-    let record = sign_and_record(&state, &invoice, irn, now, &caller).await?;
+    let record = sign_and_record(state, &invoice, irn, now, caller).await?;
     let (record, registration) = state
-        .register(record)
+        .register(record, &caller.token_hash)
         .await
         .map_err(|error| registry_down(&error))?;
     match registration {
         Registration::Inserted => {
             // Stage 6: the e-way bill asked for in `EwbDtls`; the IRN stands whatever happens.
             let (ewb, info) =
-                crate::api::ewb::with_invoice(&state, &caller, &invoice, &record.irn).await;
-            let mut envelope = caller.encrypted(&invoice_data(&state, &record, ewb.as_ref()));
+                crate::api::ewb::with_invoice(state, caller, &invoice, &record.irn).await;
+            let mut envelope = caller.encrypted(&invoice_data(state, &record, ewb.as_ref()));
             envelope.info = info;
             Ok(envelope)
         }
-        Registration::Duplicate(winner) => Err(duplicate(&state, &winner, role, &caller)),
+        Registration::Duplicate(winner) => Err(duplicate(state, &winner, role, caller)),
+        Registration::SessionEnded => Err(session_ended(state, caller)),
     }
 }
 
@@ -287,7 +304,7 @@ pub async fn get_by_irn(
     headers: HeaderMap,
 ) -> Result<Envelope, ApiError> {
     let headers = Headers::from_map(&headers);
-    let caller = authenticate(&state, &headers).await?;
+    let caller = authenticate(&state, &headers, SessionSource::Registry).await?;
     let irp = irp_header(&headers)?;
     let irn = Irn::parse(&irn).ok_or_else(|| ApiError::code("2145"))?;
     let record = visible_invoice(&state, irn.as_str(), irp, "2148").await?;
@@ -310,7 +327,7 @@ pub async fn get_by_document(
     headers: HeaderMap,
 ) -> Result<Envelope, ApiError> {
     let headers = Headers::from_map(&headers);
-    let caller = authenticate(&state, &headers).await?;
+    let caller = authenticate(&state, &headers, SessionSource::Registry).await?;
     let irp = irp_header(&headers)?;
     let query = QueryParams::parse(query.as_deref().unwrap_or(""));
     let param = |name: &str| {
@@ -370,7 +387,7 @@ pub async fn cancel(
 ) -> Result<Envelope, ApiError> {
     let headers = Headers::from_map(&headers);
     let body = read_body(body, state.settings.max_body_bytes).await?;
-    let caller = authenticate(&state, &headers).await?;
+    let caller = authenticate(&state, &headers, SessionSource::Registry).await?;
     let irp = irp_header(&headers)?;
     let plaintext = caller.decrypt(&envelope_data(&body)?)?;
     let request = CancelRequest::parse(&plaintext)?;

@@ -6,7 +6,7 @@ use irp_core::bind::parse_date;
 use irp_core::json::ObjectWriter;
 use irp_store::TaxpayerRecord;
 
-use crate::api::{QueryParams, authenticate, internal};
+use crate::api::{QueryParams, SessionSource, authenticate, internal};
 use crate::envelope::{ApiError, Envelope, json_string};
 use crate::headers::Headers;
 use crate::state::AppState;
@@ -31,7 +31,7 @@ pub async fn sync_gstin(
 }
 
 async fn details(state: &AppState, gstin: &str, headers: &Headers) -> Result<Envelope, ApiError> {
-    let caller = authenticate(state, headers).await?;
+    let caller = authenticate(state, headers, SessionSource::Registry).await?;
     let gstin = gstin.trim().to_ascii_uppercase();
     let shape_ok = gstin.len() == 15
         && gstin.as_bytes()[..2].iter().all(u8::is_ascii_digit)
@@ -97,7 +97,7 @@ pub async fn rejected_irns(
     headers: HeaderMap,
 ) -> Result<Envelope, ApiError> {
     let headers = Headers::from_map(&headers);
-    let caller = authenticate(&state, &headers).await?;
+    let caller = authenticate(&state, &headers, SessionSource::Registry).await?;
     let query = QueryParams::parse(query.as_deref().unwrap_or(""));
     let date = query.get("date").ok_or_else(|| ApiError::code("2142"))?;
     let date = parse_date(date.trim(), (1900, 9999)).ok_or_else(|| ApiError::code("2156"))?;

@@ -25,6 +25,10 @@ pub struct Caller {
     /// Header `Gstin`, upper-cased.
     pub gstin: String,
     pub sup_gstin: Option<String>,
+    /// The hash of the session's token, the form the registry keys sessions by.
+    pub token_hash: String,
+    /// Whether the session came from the node's cache rather than the registry.
+    pub session_cached: bool,
     sek: [u8; 32],
 }
 
@@ -52,8 +56,24 @@ fn strip_bom(mut bytes: Vec<u8>) -> Vec<u8> {
     bytes
 }
 
+/// Where [`authenticate`] reads the session from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum SessionSource {
+    /// The registry, on every call: ending a session takes effect at once (`07` §4.1).
+    Registry,
+    /// The node's cache when it holds the token, else the registry. Only for a call whose one
+    /// effect is a registration guarded by the session in its own transaction (generate), and
+    /// which re-reads the registry before answering an error, so an ended session still gets
+    /// `1005` and never an IRN.
+    Cache,
+}
+
 /// Checks the headers of every non-auth call, in the order of `01` §2.2.
-pub async fn authenticate(state: &AppState, headers: &Headers) -> Result<Caller, ApiError> {
+pub async fn authenticate(
+    state: &AppState,
+    headers: &Headers,
+    source: SessionSource,
+) -> Result<Caller, ApiError> {
     check_client(state, headers).await?;
     let client_id = headers.get("client_id").unwrap_or_default();
     let gstin = headers
@@ -66,12 +86,22 @@ pub async fn authenticate(state: &AppState, headers: &Headers) -> Result<Caller,
     let token = headers
         .get("authtoken")
         .ok_or_else(|| ApiError::code("1005"))?;
-    let session = state
-        .store
-        .session_by_token(&crate::secrets::token_hash(token))
-        .await
-        .map_err(|error| internal("session look-up", &error))?
-        .ok_or_else(|| ApiError::code("1005"))?;
+    let token_hash = crate::secrets::token_hash(token);
+    let cached = match source {
+        SessionSource::Cache => state.sessions.get(&token_hash),
+        SessionSource::Registry => None,
+    };
+    let session_cached = cached.is_some();
+    let session = match cached {
+        Some(session) => session,
+        None => {
+            let session = registry_session(state, &token_hash)
+                .await?
+                .ok_or_else(|| ApiError::code("1005"))?;
+            state.sessions.put(token_hash.clone(), session.clone());
+            session
+        }
+    };
     let expected = SessionKey::new(client_id, user_name, &gstin);
     if session.key != expected || session.expires_at <= state.clock.now() {
         return Err(ApiError::code("1005"));
@@ -86,8 +116,42 @@ pub async fn authenticate(state: &AppState, headers: &Headers) -> Result<Caller,
         user_name: user_name.to_owned(),
         gstin,
         sup_gstin: headers.get("sup_gstin").map(str::to_ascii_uppercase),
+        token_hash,
+        session_cached,
         sek,
     })
+}
+
+/// The session a token hash names, read from the registry.
+async fn registry_session(
+    state: &AppState,
+    token_hash: &str,
+) -> Result<Option<irp_store::Session>, ApiError> {
+    state
+        .store
+        .session_by_token(token_hash)
+        .await
+        .map_err(|error| internal("session look-up", &error))
+}
+
+/// `error`, unless the caller's cached session has ended in the meantime: then `1005`, as an
+/// uncached call would have answered, and the cache forgets the token.
+pub async fn unless_session_ended(state: &AppState, caller: &Caller, error: ApiError) -> ApiError {
+    if !caller.session_cached {
+        return error;
+    }
+    match registry_session(state, &caller.token_hash).await {
+        // A token names one session for its whole life: if the row is there, it is the same.
+        Ok(Some(_)) => error,
+        Ok(None) => session_ended(state, caller),
+        Err(lookup_failed) => lookup_failed,
+    }
+}
+
+/// `1005` for a caller whose session has ended; the cache forgets it.
+pub fn session_ended(state: &AppState, caller: &Caller) -> ApiError {
+    state.sessions.remove(&caller.token_hash);
+    ApiError::code("1005")
 }
 
 /// `client_id` (1011), `client_secret` (1012), and that they match (1010).

@@ -17,7 +17,7 @@ use irp_core::rules::{MAX_ITEMS_CEILING, Rules};
 use irp_store::InvoiceRecord;
 
 use crate::api::invoice::{irp_header, owns, visible_invoice};
-use crate::api::{QueryParams, authenticate, internal};
+use crate::api::{QueryParams, SessionSource, authenticate, internal};
 use crate::envelope::{ApiError, Envelope};
 use crate::headers::Headers;
 use crate::state::AppState;
@@ -29,7 +29,7 @@ pub async fn print(
     headers: HeaderMap,
 ) -> Result<Envelope, ApiError> {
     let headers = Headers::from_map(&headers);
-    let caller = authenticate(&state, &headers).await?;
+    let caller = authenticate(&state, &headers, SessionSource::Registry).await?;
     let irp = irp_header(&headers)?;
     let format = QueryParams::parse(query.as_deref().unwrap_or(""))
         .get("format")

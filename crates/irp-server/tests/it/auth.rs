@@ -404,3 +404,66 @@ async fn repeated_failed_logins_lock_the_user_on_sqlite() {
 async fn repeated_failed_logins_lock_the_user_on_postgres() {
     repeated_failed_logins_lock_the_user(Backend::Postgres).await;
 }
+
+/// Generate trusts the node's cached copy of a session, but ending the session (a replacement
+/// by ForceRefresh, or the user deactivated from another process, as `irp admin` would) still
+/// takes effect at once: the registration re-reads the session in its own transaction, and an
+/// error is answered only after the registry has been asked. Nothing is registered under an
+/// ended session.
+async fn generate_stops_at_once_when_the_session_ends(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let first = app.logged_in(SELLER).await;
+    let warm = first.generate(&invoice(&app, "ENDED/1")).await.unwrap();
+    assert!(warm.is_success(), "{warm:?}");
+
+    // Replaced: another client of the same user refreshes in the last 10 minutes.
+    let second = app.logged_in(SELLER).await;
+    app.advance_clock(Duration::minutes(55));
+    second.authenticate(true).await.unwrap();
+    let stale = first.generate(&invoice(&app, "ENDED/2")).await.unwrap();
+    assert_eq!(stale.error_codes(), ["1005"], "{stale:?}");
+    let registered = second.generate(&invoice(&app, "ENDED/2")).await.unwrap();
+    assert!(
+        registered.is_success(),
+        "ENDED/2 was not registered under the ended session: {registered:?}"
+    );
+
+    // Deactivated from outside this node's cache, then reactivated.
+    let warm = second.generate(&invoice(&app, "ENDED/3")).await.unwrap();
+    assert!(warm.is_success(), "{warm:?}");
+    let user = app.credentials(SELLER).user_name;
+    let now = app.clock.now();
+    app.state
+        .store
+        .set_user_active(&user, false, now)
+        .await
+        .unwrap();
+    let after = second.generate(&invoice(&app, "ENDED/4")).await.unwrap();
+    assert_eq!(after.error_codes(), ["1005"], "{after:?}");
+    let invalid = second.generate(b"{}").await.unwrap();
+    assert_eq!(
+        invalid.error_codes(),
+        ["1005"],
+        "an ended session gets 1005, not the invoice's errors: {invalid:?}"
+    );
+    app.state
+        .store
+        .set_user_active(&user, true, now)
+        .await
+        .unwrap();
+    let again = app.logged_in(SELLER).await;
+    let registered = again.generate(&invoice(&app, "ENDED/4")).await.unwrap();
+    assert!(registered.is_success(), "{registered:?}");
+}
+
+#[tokio::test]
+async fn generate_stops_at_once_when_the_session_ends_on_sqlite() {
+    generate_stops_at_once_when_the_session_ends(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn generate_stops_at_once_when_the_session_ends_on_postgres() {
+    generate_stops_at_once_when_the_session_ends(Backend::Postgres).await;
+}

@@ -7,7 +7,10 @@ use super::{PostgresStore, audit, commit};
 use crate::audit::event;
 use crate::errors::db_error;
 use crate::rows::{InvoiceParams, InvoiceRow, int, invoice_columns};
-use crate::{Cancellation, InvoiceRecord, Registration, StoreError, StoreResult};
+use std::collections::HashSet;
+
+use crate::group_commit;
+use crate::{Cancellation, InvoiceRecord, NewInvoice, Registration, StoreError, StoreResult};
 
 pub(super) async fn invoice_in(
     conn: &mut PgConnection,
@@ -39,24 +42,29 @@ pub(super) async fn insert_invoice(
 
 /// Group commit: the records in one transaction and one fsync, written with one multi-row
 /// insert and one multi-row audit insert, so a batch costs a handful of statements rather than
-/// two per record. Sorted by IRN (stably), so two batches racing on the same IRNs take their
-/// locks in the same order and cannot deadlock, and of equal IRNs in one batch the first wins.
-/// If the transaction fails, no record of the batch is registered and every caller gets the error.
+/// two per record. The sessions the batch names are read first, in the same transaction, so a
+/// record whose session has ended is not written (see [`crate::group_commit::admit`] for the
+/// order, which keeps racing batches from deadlocking). If the transaction fails, no record of
+/// the batch is registered and every caller gets the error.
 pub(super) async fn insert_invoices(
     store: &PostgresStore,
-    records: &[InvoiceRecord],
+    batch: &[NewInvoice],
 ) -> StoreResult<Vec<Registration>> {
     const OP: &str = "insert_invoices";
-    if records.is_empty() {
+    if batch.is_empty() {
         return Ok(Vec::new());
     }
-    let mut order: Vec<usize> = (0..records.len()).collect();
-    order.sort_by(|a, b| records[*a].irn.cmp(&records[*b].irn));
+    let mut tx = store.write(OP).await?;
+    let live = live_sessions(&mut tx, &group_commit::session_tokens(batch)).await?;
+    let (order, mut results) = group_commit::admit(batch, &live);
+    if order.is_empty() {
+        commit(tx, OP).await?;
+        return Ok(results.into_iter().flatten().collect());
+    }
     let params = order
         .iter()
-        .map(|i| InvoiceParams::new(&records[*i]))
+        .map(|i| InvoiceParams::new(&batch[*i].record))
         .collect::<StoreResult<Vec<_>>>()?;
-    let mut tx = store.write(OP).await?;
     let mut insert = sqlx::QueryBuilder::<sqlx::Postgres>::new(concat!(
         "INSERT INTO invoices (",
         invoice_columns!(),
@@ -90,12 +98,10 @@ pub(super) async fn insert_invoices(
         .fetch_all(&mut *tx)
         .await
         .map_err(|e| db_error(OP, e))?;
-    let mut fresh: std::collections::HashSet<String> =
-        inserted.into_iter().map(|(irn,)| irn).collect();
-    let mut results: Vec<Option<Registration>> = vec![None; records.len()];
+    let mut fresh: HashSet<String> = inserted.into_iter().map(|(irn,)| irn).collect();
     let mut audited = Vec::with_capacity(fresh.len());
     for (position, index) in order.iter().enumerate() {
-        let record = &records[*index];
+        let record = &batch[*index].record;
         if fresh.remove(&record.irn) {
             results[*index] = Some(Registration::Inserted);
             audited.push(&params[position]);
@@ -127,8 +133,25 @@ pub(super) async fn insert_invoices(
     commit(tx, OP).await?;
     Ok(results
         .into_iter()
-        .map(|r| r.expect("every record was inserted or found"))
+        .map(|r| r.expect("every record was inserted, found or refused"))
         .collect())
+}
+
+/// Which of `tokens` still name a session, read under the batch's transaction.
+async fn live_sessions(
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    tokens: &[&str],
+) -> StoreResult<HashSet<String>> {
+    if tokens.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT token_hash FROM sessions WHERE token_hash = ANY($1)")
+            .bind(tokens)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(|e| db_error("insert_invoices", e))?;
+    Ok(rows.into_iter().map(|(token,)| token).collect())
 }
 
 /// Inserts one record inside a write transaction, or returns the registered winner.

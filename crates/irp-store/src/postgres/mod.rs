@@ -30,8 +30,9 @@ use crate::rows::{
     CertificateRow, TaxpayerParams, TaxpayerRow, certificate_columns, int, taxpayer_columns,
 };
 use crate::{
-    Cancellation, EwbCancellation, EwbInsert, EwbRecord, InvoiceRecord, PublishedCertificate,
-    Registration, Session, SessionKey, Store, StoreError, StoreResult, TaxpayerRecord, User,
+    Cancellation, EwbCancellation, EwbInsert, EwbRecord, InvoiceRecord, NewInvoice,
+    PublishedCertificate, Registration, Session, SessionKey, Store, StoreError, StoreResult,
+    TaxpayerRecord, User,
 };
 
 mod ewbs;
@@ -342,8 +343,8 @@ impl Store for PostgresStore {
         invoices::invoice_in(&mut conn, "invoice", irn).await
     }
 
-    async fn insert_invoices(&self, records: &[InvoiceRecord]) -> StoreResult<Vec<Registration>> {
-        invoices::insert_invoices(self, records).await
+    async fn insert_invoices(&self, batch: &[NewInvoice]) -> StoreResult<Vec<Registration>> {
+        invoices::insert_invoices(self, batch).await
     }
 
     async fn insert_invoice(&self, record: &InvoiceRecord) -> StoreResult<Registration> {

@@ -2,9 +2,12 @@
 
 use std::sync::Arc;
 
-use irp_store::{Cancellation, InvoiceStatus, Registration, Store, StoreError};
+use irp_store::{
+    Cancellation, InvoiceRecord, InvoiceStatus, NewInvoice, Registration, Session, SessionKey,
+    Store, StoreError,
+};
 
-use crate::fixtures::{GSTIN, date, dt, invoice, irn};
+use crate::fixtures::{GSTIN, account, date, dt, invoice, irn, session};
 use crate::harness::Ctx;
 
 fn cancellation(reason: u8, at: &str, portal: u8) -> Cancellation {
@@ -152,7 +155,7 @@ pub async fn cancel_active_then_unchanged(ctx: Ctx) {
         .expect("re-insert")
     {
         Registration::Duplicate(record) => assert_eq!(record, cancelled),
-        Registration::Inserted => panic!("a cancelled IRN was registered again"),
+        other => panic!("a cancelled IRN must stay taken: {other:?}"),
     }
 
     let unknown = store.cancel_invoice(&irn(99), &first).await;
@@ -270,7 +273,10 @@ pub async fn group_commit_registers_a_batch_in_one_transaction(ctx: Ctx) {
         invoice(11, 112_510_000_000_015),
         invoice(13, 112_510_000_000_016),
     ];
-    let results = store.insert_invoices(&batch).await.expect("batch");
+    let results = store
+        .insert_invoices(&unguarded(&batch))
+        .await
+        .expect("batch");
     assert_eq!(results[0], Registration::Inserted);
     assert_eq!(results[1], Registration::Duplicate(existing));
     assert_eq!(
@@ -301,7 +307,7 @@ pub async fn group_commit_registers_a_batch_in_one_transaction(ctx: Ctx) {
                 })
                 .collect();
             store
-                .insert_invoices(&records)
+                .insert_invoices(&unguarded(&records))
                 .await
                 .expect("concurrent batch")
         }));
@@ -316,4 +322,70 @@ pub async fn group_commit_registers_a_batch_in_one_transaction(ctx: Ctx) {
             .count();
     }
     assert_eq!(inserted, 10, "ten distinct IRNs, each registered once");
+}
+
+/// Registrations that name no session.
+fn unguarded(records: &[InvoiceRecord]) -> Vec<NewInvoice> {
+    records
+        .iter()
+        .map(|record| NewInvoice {
+            record: record.clone(),
+            session_token_hash: None,
+        })
+        .collect()
+}
+
+/// A registration names the session that asked for it; one whose session has ended (replaced
+/// by a new one, or its user deactivated) is refused inside the batch's transaction and nothing
+/// of it is written, while the rest of the batch registers.
+pub async fn group_commit_refuses_registrations_of_ended_sessions(ctx: Ctx) {
+    let store = ctx.store;
+    account(&*store).await;
+    let key = SessionKey::new("C1", "ApiUser", GSTIN);
+    let replaced = session(&key, "a1", "2025-07-01 10:00:00", 360);
+    store.start_session(&replaced).await.expect("first");
+    let current = session(&key, "a2", "2025-07-01 15:55:00", 360);
+    store.start_session(&current).await.expect("replacement");
+    let guarded = |n: u64, token: &Session| NewInvoice {
+        record: invoice(n, 112_510_000_000_000 + n),
+        session_token_hash: Some(token.token_hash.clone()),
+    };
+    let batch = vec![
+        guarded(21, &current),
+        guarded(22, &replaced),
+        guarded(23, &current),
+        NewInvoice {
+            record: invoice(24, 112_510_000_000_024),
+            session_token_hash: None,
+        },
+    ];
+    let results = store.insert_invoices(&batch).await.expect("batch");
+    assert_eq!(
+        results,
+        [
+            Registration::Inserted,
+            Registration::SessionEnded,
+            Registration::Inserted,
+            Registration::Inserted,
+        ]
+    );
+    assert!(store.invoice(&irn(22)).await.expect("get").is_none());
+    for n in [21, 23, 24] {
+        assert!(store.invoice(&irn(n)).await.expect("get").is_some());
+    }
+
+    // Deactivation ends the user's sessions: a batch of only refused registrations writes nothing.
+    store
+        .set_user_active("ApiUser", false, dt("2025-07-01 16:00:00"))
+        .await
+        .expect("deactivate");
+    let results = store
+        .insert_invoices(&[guarded(25, &current), guarded(26, &current)])
+        .await
+        .expect("batch");
+    assert_eq!(
+        results,
+        [Registration::SessionEnded, Registration::SessionEnded]
+    );
+    assert!(store.invoice(&irn(25)).await.expect("get").is_none());
 }

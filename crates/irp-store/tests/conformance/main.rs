@@ -56,6 +56,7 @@ conformance! {
     accounts::start_session_replaces_the_old_one,
     invoices::insert_duplicate_and_get,
     invoices::group_commit_registers_a_batch_in_one_transaction,
+    invoices::group_commit_refuses_registrations_of_ended_sessions,
     invoices::concurrent_inserts_register_once,
     invoices::two_instances_register_once,
     invoices::cancel_active_then_unchanged,

@@ -345,7 +345,7 @@ async fn preload(store: Arc<dyn irp_store::Store>, count: u64) -> anyhow::Result
     let mut next = 0u64;
     while next < count {
         let end = (next + 1_000).min(count);
-        let records: Vec<irp_store::InvoiceRecord> = (next..end)
+        let records: Vec<irp_store::NewInvoice> = (next..end)
             .map(|n| irp_store::InvoiceRecord {
                 irn: format!(
                     "{:064x}",
@@ -364,6 +364,10 @@ async fn preload(store: Arc<dyn irp_store::Store>, count: u64) -> anyhow::Result
                 signed_invoice: signed_invoice.clone(),
                 signed_qr_code: signed_qr.clone(),
                 cancellation: None,
+            })
+            .map(|record| irp_store::NewInvoice {
+                record,
+                session_token_hash: None,
             })
             .collect();
         store.insert_invoices(&records).await?;
