@@ -144,7 +144,8 @@ pub async fn unless_session_ended(state: &AppState, caller: &Caller, error: ApiE
         // A token names one session for its whole life: if the row is there, it is the same.
         Ok(Some(_)) => error,
         Ok(None) => session_ended(state, caller),
-        Err(lookup_failed) => lookup_failed,
+        // The registry is down: the error already says what the caller can do (`2146`).
+        Err(_) => error,
     }
 }
 

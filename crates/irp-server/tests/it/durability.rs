@@ -182,3 +182,41 @@ async fn a_retry_gets_the_duplicate_even_when_a_rule_would_now_fail_on_sqlite() 
 async fn a_retry_gets_the_duplicate_even_when_a_rule_would_now_fail_on_postgres() {
     a_retry_gets_the_duplicate_even_when_a_rule_would_now_fail(Backend::Postgres).await;
 }
+
+/// While the registry cannot be reached, generate answers `2146` and issues no IRN (D-57), even
+/// though the node has every cache warm and numbers left in its AckNo block; once the registry is
+/// back, the same document registers.
+#[tokio::test]
+async fn generate_answers_2146_while_the_registry_is_unreachable() {
+    let Some(app) = spawn_app(Backend::Postgres).await else {
+        return;
+    };
+    let client = app.logged_in(SELLER).await;
+    let warm = client.generate(&invoice(&app, "DOWN/1")).await.unwrap();
+    assert!(warm.is_success(), "{warm:?}");
+
+    let admin_url = postgres_admin_url().expect("PostgreSQL variant");
+    let (_, database) = app.database_url.rsplit_once('/').unwrap();
+    let admin = sqlx::PgPool::connect(&admin_url).await.unwrap();
+    let allow = |allowed: bool| {
+        sqlx::AssertSqlSafe(format!(
+            "ALTER DATABASE {database} ALLOW_CONNECTIONS {allowed}"
+        ))
+    };
+    sqlx::query(allow(false)).execute(&admin).await.unwrap();
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+        .bind(database)
+        .execute(&admin)
+        .await
+        .unwrap();
+
+    let down = client.generate(&invoice(&app, "DOWN/2")).await.unwrap();
+    assert_eq!(down.error_codes(), ["2146"], "{down:?}");
+
+    sqlx::query(allow(true)).execute(&admin).await.unwrap();
+    let back = client.generate(&invoice(&app, "DOWN/2")).await.unwrap();
+    assert!(
+        back.is_success(),
+        "DOWN/2 was not registered before: {back:?}"
+    );
+}
