@@ -1,5 +1,6 @@
 //! The registry's insert path: one registration per transaction versus group commit
-//! (`cargo bench -p irp-store --bench insert`). SQLite with `synchronous=FULL`, on a temporary file.
+//! (`cargo bench -p irp-store --bench insert`). SQLite with `synchronous=FULL`, on a temporary
+//! file, with signed invoices of realistic size and content (the store packs them).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -9,7 +10,7 @@ use irp_store::{InvoiceRecord, InvoiceStatus, NewInvoice};
 
 static NEXT: AtomicU64 = AtomicU64::new(1);
 
-/// A registration of realistic size (a 10-item signed invoice and its QR token).
+/// A registration of realistic size (a 25-item signed invoice and its QR token).
 fn record() -> InvoiceRecord {
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let ack_dt = NaiveDate::from_ymd_opt(2025, 7, 1)
@@ -28,10 +29,40 @@ fn record() -> InvoiceRecord {
         status: InvoiceStatus::Active,
         portal: 1,
         generated_by: "29LARGE1000C1ZK".to_owned(),
-        signed_invoice: "x".repeat(6_200),
+        signed_invoice: signed_invoice(n),
         signed_qr_code: "y".repeat(1_100),
         cancellation: None,
     }
+}
+
+/// A compact JWS shaped like a real 25-item `SignedInvoice` (about 12 KB; the store packs it).
+fn signed_invoice(n: u64) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let items: Vec<String> = (1..=25u64)
+        .map(|i| {
+            format!(
+                r#"{{"ItemNo":0,"SlNo":"{i}","PrdDesc":"Article {i} of lot {n}","IsServc":"N","HsnCd":"8471{i:02}","Qty":{},"FreeQty":0,"Unit":"NOS","UnitPrice":{}.75,"TotAmt":{}.00,"Discount":0,"PreTaxVal":0,"AssAmt":{}.00,"GstRt":18,"IgstAmt":0,"CgstAmt":{}.50,"SgstAmt":{}.50,"CesRt":0,"CesAmt":0,"CesNonAdvlAmt":0,"StateCesRt":0,"StateCesAmt":0,"StateCesNonAdvlAmt":0,"OthChrg":0,"TotItemVal":{}.00}}"#,
+                i * 3 + n % 5,
+                i * 131 + n % 97,
+                i * 393,
+                i * 393,
+                i * 35,
+                i * 35,
+                i * 464
+            )
+        })
+        .collect();
+    let payload = format!(
+        r#"{{"AckNo":{},"AckDt":"2025-07-01 10:00:00","Irn":"{n:064x}","Version":"1.1","TranDtls":{{"TaxSch":"GST","SupTyp":"B2B","RegRev":"N","IgstOnIntra":"N"}},"DocDtls":{{"Typ":"INV","No":"B/{n}","Dt":"01/07/2025"}},"SellerDtls":{{"Gstin":"29LARGE1000C1ZK","LglNm":"Large Traders Private Limited","Addr1":"12 Industrial Area","Loc":"Bengaluru","Pin":560001,"Stcd":"29"}},"BuyerDtls":{{"Gstin":"29AWGPV7107B1Z1","LglNm":"Buyer Enterprises","Pos":"29","Addr1":"4 Market Road","Loc":"Mysuru","Pin":570001,"Stcd":"29"}},"ItemList":[{}],"ValDtls":{{"AssVal":127725.00,"CgstVal":11375.50,"SgstVal":11375.50,"TotInvVal":150800.00}}}}"#,
+        112_510_000_000_000 + n,
+        items.join(",")
+    );
+    format!(
+        "eyJhbGciOiJSUzI1NiIsImtpZCI6IjBBMUIyQzNENEU1RjZBN0I4QzlEMEUxRjJBM0I0QzVENkU3RjhBOUIiLCJ0eXAiOiJKV1QifQ.{}.{}",
+        URL_SAFE_NO_PAD.encode(payload),
+        URL_SAFE_NO_PAD.encode([(n % 251) as u8; 256])
+    )
 }
 
 fn bench(c: &mut Criterion) {

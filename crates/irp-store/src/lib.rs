@@ -14,8 +14,9 @@
 //! Layout: [`sqlite`] and [`postgres`] implement the trait, each split into `mod.rs` (opening,
 //! register, clients, portal look-ups), `users.rs` (users and sessions), `invoices.rs`,
 //! `ewbs.rs` (e-way bills) and `portal.rs` (AckNo and EwbNo sequences, certificates); `rows`
-//! holds the row types both share, `errors` the mapping of driver failures, [`audit`] the audit
-//! trail's vocabulary. The schema is in `migrations/{sqlite,postgres}/`, one logical model in two
+//! holds the row types both share, `group_commit` what both decide alike about a batch,
+//! `packed` the at-rest form of signed invoices, `errors` the mapping of driver failures,
+//! [`audit`] the audit trail's vocabulary. The schema is in `migrations/{sqlite,postgres}/`, one logical model in two
 //! dialects.
 //!
 //! The conformance tests (`tests/conformance/`) run every case against both backends.
@@ -23,6 +24,7 @@
 pub mod audit;
 mod errors;
 mod group_commit;
+mod packed;
 pub mod postgres;
 mod rows;
 pub mod sqlite;

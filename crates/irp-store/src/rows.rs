@@ -175,7 +175,8 @@ macro_rules! invoice_columns {
     () => {
         "irn, seller_gstin, ecm_gstin, doc_type, doc_no, \
     doc_date, ack_no, ack_dt, status, portal, generated_by, signed_invoice, signed_qr_code, \
-    cancelled_at, cancel_reason, cancel_remark, cancelled_by, cancel_portal"
+    cancelled_at, cancel_reason, cancel_remark, cancelled_by, cancel_portal, \
+    signed_invoice_packed"
     };
 }
 pub(crate) use invoice_columns;
@@ -200,6 +201,7 @@ pub(crate) struct InvoiceRow {
     cancel_remark: Option<String>,
     cancelled_by: Option<String>,
     cancel_portal: Option<i16>,
+    signed_invoice_packed: Option<Vec<u8>>,
 }
 
 impl TryFrom<InvoiceRow> for InvoiceRecord {
@@ -222,6 +224,11 @@ impl TryFrom<InvoiceRow> for InvoiceRecord {
             }),
             _ => return Err(corrupt("invoices.cancelled_at")),
         };
+        let signed_invoice = match row.signed_invoice_packed {
+            Some(packed) => crate::packed::unpack(&packed)
+                .ok_or_else(|| corrupt("invoices.signed_invoice_packed"))?,
+            None => row.signed_invoice,
+        };
         Ok(InvoiceRecord {
             irn: row.irn,
             seller_gstin: row.seller_gstin,
@@ -235,7 +242,7 @@ impl TryFrom<InvoiceRow> for InvoiceRecord {
                 .ok_or_else(|| corrupt("invoices.status"))?,
             portal: int(row.portal, "invoices.portal")?,
             generated_by: row.generated_by,
-            signed_invoice: row.signed_invoice,
+            signed_invoice,
             signed_qr_code: row.signed_qr_code,
             cancellation,
         })
@@ -411,6 +418,8 @@ pub(crate) struct InvoiceParams<'a> {
     pub portal: i16,
     pub cancel_reason: Option<i16>,
     pub cancel_portal: Option<i16>,
+    /// `signed_invoice` packed ([`crate::packed`]), when it packs.
+    pub signed_invoice_packed: Option<Vec<u8>>,
 }
 
 impl<'a> InvoiceParams<'a> {
@@ -418,6 +427,7 @@ impl<'a> InvoiceParams<'a> {
         let c = record.cancellation.as_ref();
         Ok(InvoiceParams {
             record,
+            signed_invoice_packed: crate::packed::pack(&record.signed_invoice),
             ack_no: int(record.ack_no, "invoices.ack_no")?,
             portal: int(record.portal, "invoices.portal")?,
             cancel_reason: c
@@ -427,6 +437,14 @@ impl<'a> InvoiceParams<'a> {
                 .map(|c| int(c.portal, "invoices.cancel_portal"))
                 .transpose()?,
         })
+    }
+
+    /// What goes in the `signed_invoice` text column: nothing when the token is packed.
+    pub(crate) fn signed_invoice_text(&self) -> &'a str {
+        match self.signed_invoice_packed {
+            Some(_) => "",
+            None => &self.record.signed_invoice,
+        }
     }
 
     pub(crate) fn audit_detail(&self) -> String {

@@ -56,6 +56,11 @@ pub(super) async fn insert_invoices(
     if batch.is_empty() {
         return Ok(Vec::new());
     }
+    // Before the write lock: this packs every signed invoice.
+    let params = batch
+        .iter()
+        .map(|new| InvoiceParams::new(&new.record))
+        .collect::<StoreResult<Vec<_>>>()?;
     let mut tx = store.write(OP).await?;
     let live = live_sessions(&mut tx, &group_commit::session_tokens(batch)).await?;
     let (order, mut results) = group_commit::admit(batch, &live);
@@ -63,16 +68,12 @@ pub(super) async fn insert_invoices(
         commit(tx, OP).await?;
         return Ok(results.into_iter().flatten().collect());
     }
-    let params = order
-        .iter()
-        .map(|i| InvoiceParams::new(&batch[*i].record))
-        .collect::<StoreResult<Vec<_>>>()?;
     let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(concat!(
         "INSERT INTO invoices (",
         invoice_columns!(),
         ") "
     ));
-    insert.push_values(&params, |mut row, p| {
+    insert.push_values(order.iter().map(|i| &params[*i]), |mut row, p| {
         let r = p.record;
         let c = r.cancellation.as_ref();
         row.push_bind(&r.irn)
@@ -86,13 +87,14 @@ pub(super) async fn insert_invoices(
             .push_bind(r.status.code())
             .push_bind(p.portal)
             .push_bind(&r.generated_by)
-            .push_bind(&r.signed_invoice)
+            .push_bind(p.signed_invoice_text())
             .push_bind(&r.signed_qr_code)
             .push_bind(c.map(|c| c.at))
             .push_bind(p.cancel_reason)
             .push_bind(c.and_then(|c| c.remark.clone()))
             .push_bind(c.map(|c| c.by_gstin.clone()))
-            .push_bind(p.cancel_portal);
+            .push_bind(p.cancel_portal)
+            .push_bind(&p.signed_invoice_packed);
     });
     insert.push(" ON CONFLICT (irn) DO NOTHING RETURNING irn");
     let inserted: Vec<(String,)> = insert
@@ -102,11 +104,11 @@ pub(super) async fn insert_invoices(
         .map_err(|e| db_error(OP, e))?;
     let mut fresh: HashSet<String> = inserted.into_iter().map(|(irn,)| irn).collect();
     let mut audited = Vec::with_capacity(fresh.len());
-    for (position, index) in order.iter().enumerate() {
+    for index in &order {
         let record = &batch[*index].record;
         if fresh.remove(&record.irn) {
             results[*index] = Some(Registration::Inserted);
-            audited.push(&params[position]);
+            audited.push(&params[*index]);
         } else {
             // Registered before, by another batch, or by an earlier record of this batch.
             let winner = invoice_in(&mut tx, OP, &record.irn).await?.ok_or_else(|| {
@@ -176,7 +178,7 @@ async fn insert_in(
     let inserted = sqlx::query(concat!(
         "INSERT INTO invoices (",
         invoice_columns!(),
-        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (irn) DO NOTHING"
     ))
     .bind(&record.irn)
@@ -190,13 +192,14 @@ async fn insert_in(
     .bind(record.status.code())
     .bind(p.portal)
     .bind(&record.generated_by)
-    .bind(&record.signed_invoice)
+    .bind(p.signed_invoice_text())
     .bind(&record.signed_qr_code)
     .bind(c.map(|c| c.at))
     .bind(p.cancel_reason)
     .bind(c.and_then(|c| c.remark.as_deref()))
     .bind(c.map(|c| c.by_gstin.as_str()))
     .bind(p.cancel_portal)
+    .bind(&p.signed_invoice_packed)
     .execute(&mut **tx)
     .await
     .map_err(|e| db_error(OP, e))?

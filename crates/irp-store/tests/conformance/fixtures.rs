@@ -122,10 +122,34 @@ pub fn invoice(n: u64, ack_no: u64) -> InvoiceRecord {
         status: InvoiceStatus::Active,
         portal: 1,
         generated_by: GSTIN.to_owned(),
-        signed_invoice: format!("eyJhbGciOiJSUzI1NiJ9.invoice-{n}.sig"),
+        signed_invoice: signed_invoice(n),
         signed_qr_code: format!("eyJhbGciOiJSUzI1NiJ9.qr-{n}.sig"),
         cancellation: None,
     }
+}
+
+/// A compact JWS shaped like a real `SignedInvoice` (the store keeps such tokens packed).
+pub fn signed_invoice(n: u64) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let items: Vec<String> = (1..=n % 7 + 1)
+        .map(|i| {
+            format!(
+                r#"{{"SlNo":"{i}","HsnCd":"1001","Qty":{i},"AssAmt":{}.50}}"#,
+                i * 100
+            )
+        })
+        .collect();
+    let payload = format!(
+        r#"{{"Irn":"{}","DocDtls":{{"No":"DOC/{n}"}},"ItemList":[{}]}}"#,
+        irn(n),
+        items.join(",")
+    );
+    format!(
+        "eyJhbGciOiJSUzI1NiJ9.{}.{}",
+        URL_SAFE_NO_PAD.encode(payload),
+        URL_SAFE_NO_PAD.encode([n as u8; 256])
+    )
 }
 
 pub fn certificate(portal: u8, kid_digit: char, current: bool) -> PublishedCertificate {

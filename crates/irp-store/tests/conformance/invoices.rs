@@ -389,3 +389,53 @@ pub async fn group_commit_refuses_registrations_of_ended_sessions(ctx: Ctx) {
     );
     assert!(store.invoice(&irn(25)).await.expect("get").is_none());
 }
+
+/// Signed invoices come back byte for byte whatever their form at rest: real-looking tokens
+/// (kept packed), and text that is not a canonical compact JWS (kept as it is), through the
+/// single insert, the group commit, a duplicate's winner and a cancellation.
+pub async fn signed_invoices_come_back_byte_for_byte(ctx: Ctx) {
+    let store = ctx.store;
+    let mut texts = vec![
+        "not a token".to_owned(),
+        "eyJhbGciOiJSUzI1NiJ9.padded==.sig".to_owned(),
+        "eyJhbGciOiJSUzI1NiJ9.YR.sig".to_owned(),
+        String::new(),
+    ];
+    texts.push(crate::fixtures::signed_invoice(99).replace("RSUzI1NiJ9", "RSUzI1NiJ9.x"));
+    texts.push(crate::fixtures::signed_invoice(6));
+    let records: Vec<InvoiceRecord> = texts
+        .iter()
+        .enumerate()
+        .map(|(k, text)| InvoiceRecord {
+            signed_invoice: text.clone(),
+            ..invoice(40 + k as u64, 112_510_000_000_040 + k as u64)
+        })
+        .collect();
+    let (single, grouped) = records.split_at(3);
+    for record in single {
+        store.insert_invoice(record).await.expect("insert");
+    }
+    store
+        .insert_invoices(&unguarded(grouped))
+        .await
+        .expect("batch");
+    for record in &records {
+        assert_eq!(
+            store.invoice(&record.irn).await.expect("get").as_ref(),
+            Some(record)
+        );
+    }
+    let again = InvoiceRecord {
+        ack_no: 112_510_000_000_099,
+        ..records[5].clone()
+    };
+    assert_eq!(
+        store.insert_invoice(&again).await.expect("dup"),
+        Registration::Duplicate(records[5].clone())
+    );
+    let cancelled = store
+        .cancel_invoice(&records[5].irn, &cancellation(1, "2025-07-01 13:00:00", 1))
+        .await
+        .expect("cancel");
+    assert_eq!(cancelled.signed_invoice, texts[5]);
+}

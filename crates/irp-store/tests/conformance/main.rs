@@ -57,6 +57,7 @@ conformance! {
     invoices::insert_duplicate_and_get,
     invoices::group_commit_registers_a_batch_in_one_transaction,
     invoices::group_commit_refuses_registrations_of_ended_sessions,
+    invoices::signed_invoices_come_back_byte_for_byte,
     invoices::concurrent_inserts_register_once,
     invoices::two_instances_register_once,
     invoices::cancel_active_then_unchanged,

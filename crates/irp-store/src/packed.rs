@@ -1,0 +1,154 @@
+//! Signed invoices at rest. A `SignedInvoice` is a compact JWS whose middle segment is the
+//! invoice JSON in base64url, about 12 KB for a 25-item invoice; what is written is its
+//! payload decoded and zstd-compressed, about a sixth of that, which cuts the bytes every group
+//! commit writes and fsyncs (`docs/PERFORMANCE.md`). Reading rebuilds the token byte for byte:
+//! a payload is packed only when its base64url is canonical (no padding, no stray bits), so
+//! encoding the decoded bytes again gives the same text. Anything else is kept as text.
+//!
+//! Layout, version 1: `0x01`, the header segment's length (u16, little-endian) and text, the
+//! signature segment's length (u16) and text, then one zstd frame of the decoded payload.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+const VERSION: u8 = 1;
+/// zstd's fastest level: the payload's repeated item structure compresses well at any level,
+/// and this runs on the commit path.
+const LEVEL: i32 = 1;
+
+thread_local! {
+    /// One compression context per thread, reused: creating one costs more than a payload.
+    /// The frame carries a checksum, so damaged bytes are refused rather than misread.
+    static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        std::cell::RefCell::new(zstd::bulk::Compressor::new(LEVEL).ok().and_then(|mut c| {
+            c.set_parameter(zstd::zstd_safe::CParameter::ChecksumFlag(true)).ok()?;
+            Some(c)
+        }));
+}
+
+/// The packed form of a compact JWS, or `None` when `jws` is not one that rebuilds exactly.
+pub(crate) fn pack(jws: &str) -> Option<Vec<u8>> {
+    let mut segments = jws.split('.');
+    let (header, payload, signature) = (segments.next()?, segments.next()?, segments.next()?);
+    if segments.next().is_some() {
+        return None;
+    }
+    let header_len = u16::try_from(header.len()).ok()?;
+    let signature_len = u16::try_from(signature.len()).ok()?;
+    let decoded = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let compressed =
+        COMPRESSOR.with_borrow_mut(|compressor| compressor.as_mut()?.compress(&decoded).ok())?;
+    let mut out = Vec::with_capacity(5 + header.len() + signature.len() + compressed.len());
+    out.push(VERSION);
+    out.extend_from_slice(&header_len.to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(&signature_len.to_le_bytes());
+    out.extend_from_slice(signature.as_bytes());
+    out.extend_from_slice(&compressed);
+    Some(out)
+}
+
+/// The JWS a [`pack`] result was made from; `None` when the bytes are not such a result.
+pub(crate) fn unpack(packed: &[u8]) -> Option<String> {
+    let (&version, rest) = packed.split_first()?;
+    if version != VERSION {
+        return None;
+    }
+    let (header, rest) = take_segment(rest)?;
+    let (signature, compressed) = take_segment(rest)?;
+    let size = zstd::zstd_safe::get_frame_content_size(compressed).ok()??;
+    let payload = zstd::bulk::decompress(compressed, usize::try_from(size).ok()?).ok()?;
+    let mut jws = String::with_capacity(header.len() + payload.len() * 4 / 3 + signature.len() + 4);
+    jws.push_str(header);
+    jws.push('.');
+    URL_SAFE_NO_PAD.encode_string(&payload, &mut jws);
+    jws.push('.');
+    jws.push_str(signature);
+    Some(jws)
+}
+
+/// A u16-length-prefixed UTF-8 segment and what follows it.
+fn take_segment(bytes: &[u8]) -> Option<(&str, &[u8])> {
+    let (length, rest) = bytes.split_first_chunk::<2>()?;
+    let (segment, rest) = rest.split_at_checked(usize::from(u16::from_le_bytes(*length)))?;
+    Some((std::str::from_utf8(segment).ok()?, rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A token shaped like a real `SignedInvoice`: a 25-item invoice in the payload.
+    fn realistic_jws() -> String {
+        let items: Vec<String> = (1..=25)
+            .map(|n| {
+                format!(
+                    r#"{{"SlNo":"{n}","PrdDesc":"Item {n}","IsServc":"N","HsnCd":"1001{n:02}","Qty":{n},"Unit":"NOS","UnitPrice":{}.50,"TotAmt":{}.50,"Discount":0,"AssAmt":{}.50,"GstRt":18,"IgstAmt":0,"CgstAmt":{}.25,"SgstAmt":{}.25,"TotItemVal":{}.00}}"#,
+                    n * 37,
+                    n * n * 37,
+                    n * n * 37,
+                    n * 3,
+                    n * 3,
+                    n * n * 44
+                )
+            })
+            .collect();
+        let payload = format!(
+            r#"{{"AckNo":112510000000001,"AckDt":"2025-07-01 10:00:00","Irn":"{}","Version":"1.1","TranDtls":{{"TaxSch":"GST","SupTyp":"B2B"}},"ItemList":[{}]}}"#,
+            "a".repeat(64),
+            items.join(",")
+        );
+        format!(
+            "eyJhbGciOiJSUzI1NiIsImtpZCI6IjEyMyIsInR5cCI6IkpXVCJ9.{}.{}",
+            URL_SAFE_NO_PAD.encode(payload),
+            URL_SAFE_NO_PAD.encode([7u8; 256])
+        )
+    }
+
+    #[test]
+    fn a_signed_invoice_rebuilds_byte_for_byte_at_a_fraction_of_its_size() {
+        let jws = realistic_jws();
+        let packed = pack(&jws).expect("a compact JWS packs");
+        assert_eq!(unpack(&packed).as_deref(), Some(jws.as_str()));
+        assert!(
+            packed.len() * 3 < jws.len(),
+            "{} bytes packed from {}",
+            packed.len(),
+            jws.len()
+        );
+    }
+
+    #[test]
+    fn tokens_that_would_not_rebuild_exactly_are_not_packed() {
+        let jws = realistic_jws();
+        let (head, signature) = jws.rsplit_once('.').unwrap();
+        for not_packable in [
+            "not a token".to_owned(),
+            "a.b".to_owned(),
+            format!("{jws}.extra"),
+            format!("{head}=.{signature}"),        // padding
+            "h.YR.s".to_owned(), // stray bits in the last character (canonical: YQ)
+            "h.a+b/.s".to_owned(), // standard, not URL-safe, alphabet
+            format!("{}.p.s", "h".repeat(70_000)), // header too long for its length field
+        ] {
+            assert_eq!(pack(&not_packable), None, "{not_packable:.40}");
+        }
+        // Empty segments are canonical and rebuild.
+        assert_eq!(unpack(&pack("..").unwrap()).as_deref(), Some(".."));
+    }
+
+    #[test]
+    fn damaged_packed_bytes_are_refused_not_misread() {
+        let packed = pack(&realistic_jws()).unwrap();
+        assert_eq!(unpack(&[]), None);
+        assert_eq!(unpack(&[2]), None, "unknown version");
+        for cut in [1, 2, 3, 60, packed.len() - 1] {
+            assert_eq!(unpack(&packed[..cut]), None, "cut at {cut}");
+        }
+        for at in [packed.len() / 2, packed.len() - 5, packed.len() - 1] {
+            let mut flipped = packed.clone();
+            flipped[at] ^= 0x55;
+            assert_eq!(unpack(&flipped), None, "a byte flipped at {at}");
+        }
+    }
+}
