@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The measurements of docs/PERFORMANCE.md, written to docs/bench/*.json. Takes about 10 minutes
-# plus the preloads (5 million take about 10 minutes and 45 GB of free disk under $TMPDIR) on the
+# plus the preloads (5 million take about 10 minutes and 25 GB of free disk under $TMPDIR) on the
 # 2-core project machine. PostgreSQL: IRP_BENCH_DATABASE_URL, default the local server.
 # IRP_BENCH_PRELOADS: the registry sizes of the growth runs, default "1000000 5000000".
 set -euo pipefail
@@ -17,6 +17,7 @@ openssl speed -seconds 3 rsa2048 2>/dev/null | tail -2 > $OUT/openssl-rsa2048.tx
 
 # Sustained maximum for 60 s, and latency at a steady 1,000 IRN/s, on each backend.
 $IRP bench --spawn --duration 60 --concurrency 32 --report $OUT/sqlite-60s.json
+$IRP bench --spawn --duration 60 --concurrency 64 --report $OUT/sqlite-60s-c64.json
 $IRP bench --spawn --duration 30 --rate 1000 --concurrency 64 --report $OUT/sqlite-1000-per-s.json
 $IRP bench --spawn --database "$(fresh_pg)" --duration 60 --concurrency 32 --report $OUT/postgres-60s.json
 $IRP bench --spawn --database "$(fresh_pg)" --duration 30 --rate 1000 --concurrency 64 --report $OUT/postgres-1000-per-s.json
