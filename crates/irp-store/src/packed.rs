@@ -12,6 +12,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 const VERSION: u8 = 1;
+/// The largest payload [`unpack`] will rebuild: far above any invoice (request bodies are at
+/// most 8 MiB), and low enough that a damaged size field cannot ask for an absurd allocation.
+const MAX_PAYLOAD: u64 = 64 << 20;
 /// zstd's fastest level: the payload's repeated item structure compresses well at any level,
 /// and this runs on the commit path.
 const LEVEL: i32 = 1;
@@ -57,6 +60,9 @@ pub(crate) fn unpack(packed: &[u8]) -> Option<String> {
     let (header, rest) = take_segment(rest)?;
     let (signature, compressed) = take_segment(rest)?;
     let size = zstd::zstd_safe::get_frame_content_size(compressed).ok()??;
+    if size > MAX_PAYLOAD {
+        return None;
+    }
     let payload = zstd::bulk::decompress(compressed, usize::try_from(size).ok()?).ok()?;
     let mut jws = String::with_capacity(header.len() + payload.len() * 4 / 3 + signature.len() + 4);
     jws.push_str(header);
@@ -145,6 +151,10 @@ mod tests {
         for cut in [1, 2, 3, 60, packed.len() - 1] {
             assert_eq!(unpack(&packed[..cut]), None, "cut at {cut}");
         }
+        // A frame declaring a payload above the limit is refused before anything is allocated.
+        let zeros = URL_SAFE_NO_PAD.encode(vec![0u8; (MAX_PAYLOAD + 1) as usize]);
+        let huge = pack(&format!("h.{zeros}.s")).expect("packs");
+        assert_eq!(unpack(&huge), None);
         for at in [packed.len() / 2, packed.len() - 5, packed.len() - 1] {
             let mut flipped = packed.clone();
             flipped[at] ^= 0x55;

@@ -1,15 +1,15 @@
 //! Invoices on PostgreSQL: registration, cancellation and rejected IRNs (`06` §1–§2).
 
+use std::collections::HashSet;
+
 use chrono::{NaiveDate, NaiveTime};
 use sqlx::postgres::PgConnection;
 
 use super::{PostgresStore, audit, commit};
 use crate::audit::event;
 use crate::errors::db_error;
-use crate::rows::{InvoiceParams, InvoiceRow, int, invoice_columns};
-use std::collections::HashSet;
-
 use crate::group_commit;
+use crate::rows::{InvoiceParams, InvoiceRow, int, invoice_columns};
 use crate::{Cancellation, InvoiceRecord, NewInvoice, Registration, StoreError, StoreResult};
 
 pub(super) async fn invoice_in(

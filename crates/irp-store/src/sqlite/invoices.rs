@@ -2,16 +2,16 @@
 //! runs under the file's write lock (see the parent module), so reading the winner of a
 //! duplicate, or the record after a cancellation, sees committed data only.
 
+use std::collections::HashSet;
+
 use chrono::{NaiveDate, NaiveTime};
 use sqlx::sqlite::SqliteConnection;
 
 use super::{SqliteStore, audit, commit};
 use crate::audit::event;
 use crate::errors::db_error;
-use crate::rows::{InvoiceParams, InvoiceRow, int, invoice_columns};
-use std::collections::HashSet;
-
 use crate::group_commit;
+use crate::rows::{InvoiceParams, InvoiceRow, int, invoice_columns};
 use crate::{Cancellation, InvoiceRecord, NewInvoice, Registration, StoreError, StoreResult};
 
 pub(super) async fn invoice_in(
