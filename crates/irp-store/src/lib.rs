@@ -149,7 +149,16 @@ pub trait Store: Send + Sync + 'static {
     async fn invoice(&self, irn: &str) -> StoreResult<Option<InvoiceRecord>>;
     /// Registers an IRN atomically. If the IRN is already registered (by anyone, on any portal,
     /// concurrently or before), nothing is written and the committed record is returned instead.
-    async fn insert_invoice(&self, record: &InvoiceRecord) -> StoreResult<Registration>;
+    /// A batch of one through [`Store::insert_invoices`], naming no session.
+    async fn insert_invoice(&self, record: &InvoiceRecord) -> StoreResult<Registration> {
+        let batch = [NewInvoice {
+            record: record.clone(),
+            session_token_hash: None,
+        }];
+        self.insert_invoices(&batch).await?.pop().ok_or_else(|| {
+            StoreError::Database("insert_invoice: the batch of one gave no result".to_owned())
+        })
+    }
     /// Registers several IRNs in one transaction (group commit: one fsync for the batch); the
     /// result for each is what [`Store::insert_invoice`] would return, or
     /// [`Registration::SessionEnded`] when the session it names no longer exists. If the

@@ -29,17 +29,6 @@ pub(super) async fn invoice_in(
     row.map(InvoiceRecord::try_from).transpose()
 }
 
-pub(super) async fn insert_invoice(
-    store: &PostgresStore,
-    record: &InvoiceRecord,
-) -> StoreResult<Registration> {
-    const OP: &str = "insert_invoice";
-    let mut tx = store.write(OP).await?;
-    let registration = insert_in(&mut tx, record).await?;
-    commit(tx, OP).await?;
-    Ok(registration)
-}
-
 /// Group commit: the records in one transaction and one fsync, written with one multi-row
 /// insert and one multi-row audit insert, so a batch costs a handful of statements rather than
 /// two per record. The sessions the batch names are read first, in the same transaction, so a
@@ -108,7 +97,9 @@ pub(super) async fn insert_invoices(
             results[*index] = Some(Registration::Inserted);
             audited.push(&params[*index]);
         } else {
-            // Registered before, by another batch, or by an earlier record of this batch.
+            // Registered before, by another batch, or by an earlier record of this batch. The
+            // insert waited for a concurrent winner's transaction, and at READ COMMITTED this
+            // statement's snapshot includes its commit.
             let winner = invoice_in(&mut tx, OP, &record.irn).await?.ok_or_else(|| {
                 StoreError::Database(format!("{OP}: conflicting record not found"))
             })?;
@@ -154,62 +145,6 @@ async fn live_sessions(
             .await
             .map_err(|e| db_error("insert_invoices", e))?;
     Ok(rows.into_iter().map(|(token,)| token).collect())
-}
-
-/// Inserts one record inside a write transaction, or returns the registered winner.
-async fn insert_in(
-    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
-    record: &InvoiceRecord,
-) -> StoreResult<Registration> {
-    const OP: &str = "insert_invoice";
-    let p = InvoiceParams::new(record)?;
-    let c = record.cancellation.as_ref();
-    // A concurrent insert of the same IRN makes this statement wait for that transaction's
-    // end: on commit nothing is inserted, on rollback this one inserts.
-    let inserted: Option<(String,)> = sqlx::query_as(concat!(
-        "INSERT INTO invoices (",
-        invoice_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
-         ON CONFLICT (irn) DO NOTHING RETURNING irn"
-    ))
-    .bind(&record.irn)
-    .bind(&record.seller_gstin)
-    .bind(&record.ecm_gstin)
-    .bind(&record.doc_type)
-    .bind(&record.doc_no)
-    .bind(record.doc_date)
-    .bind(p.ack_no)
-    .bind(record.ack_dt)
-    .bind(record.status.code())
-    .bind(p.portal)
-    .bind(&record.generated_by)
-    .bind(p.signed_invoice_text())
-    .bind(&record.signed_qr_code)
-    .bind(c.map(|c| c.at))
-    .bind(p.cancel_reason)
-    .bind(c.and_then(|c| c.remark.as_deref()))
-    .bind(c.map(|c| c.by_gstin.as_str()))
-    .bind(p.cancel_portal)
-    .bind(&p.signed_invoice_packed)
-    .fetch_optional(&mut **tx)
-    .await
-    .map_err(|e| db_error(OP, e))?;
-    if inserted.is_some() {
-        audit(
-            tx,
-            OP,
-            event::INVOICE_INSERT,
-            &record.irn,
-            &p.audit_detail(),
-        )
-        .await?;
-        return Ok(Registration::Inserted);
-    }
-    // READ COMMITTED: this statement's snapshot includes the winner's commit.
-    let winner = invoice_in(tx, OP, &record.irn)
-        .await?
-        .ok_or_else(|| StoreError::Database(format!("{OP}: conflicting record not found")))?;
-    Ok(Registration::Duplicate(winner))
 }
 
 pub(super) async fn cancel_invoice(

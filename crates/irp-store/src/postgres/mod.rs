@@ -347,10 +347,6 @@ impl Store for PostgresStore {
         invoices::insert_invoices(self, batch).await
     }
 
-    async fn insert_invoice(&self, record: &InvoiceRecord) -> StoreResult<Registration> {
-        invoices::insert_invoice(self, record).await
-    }
-
     async fn cancel_invoice(
         &self,
         irn: &str,

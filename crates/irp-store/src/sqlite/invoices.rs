@@ -31,17 +31,6 @@ pub(super) async fn invoice_in(
     row.map(InvoiceRecord::try_from).transpose()
 }
 
-pub(super) async fn insert_invoice(
-    store: &SqliteStore,
-    record: &InvoiceRecord,
-) -> StoreResult<Registration> {
-    const OP: &str = "insert_invoice";
-    let mut tx = store.write(OP).await?;
-    let registration = insert_in(&mut tx, record).await?;
-    commit(tx, OP).await?;
-    Ok(registration)
-}
-
 /// Group commit: the records in one transaction and one fsync, written with one multi-row
 /// insert and one multi-row audit insert, so a batch costs a handful of statements rather than
 /// two per record. The sessions the batch names are read first, in the same transaction, so a
@@ -163,63 +152,6 @@ async fn live_sessions(
         .await
         .map_err(|e| db_error("insert_invoices", e))?;
     Ok(rows.into_iter().map(|(token,)| token).collect())
-}
-
-/// Inserts one record inside a write transaction, or returns the registered winner.
-async fn insert_in(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    record: &InvoiceRecord,
-) -> StoreResult<Registration> {
-    const OP: &str = "insert_invoice";
-    let p = InvoiceParams::new(record)?;
-    let c = record.cancellation.as_ref();
-    // The write lock is held from BEGIN IMMEDIATE, so the winner read below is committed
-    // and cannot change before this transaction ends.
-    let inserted = sqlx::query(concat!(
-        "INSERT INTO invoices (",
-        invoice_columns!(),
-        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (irn) DO NOTHING"
-    ))
-    .bind(&record.irn)
-    .bind(&record.seller_gstin)
-    .bind(&record.ecm_gstin)
-    .bind(&record.doc_type)
-    .bind(&record.doc_no)
-    .bind(record.doc_date)
-    .bind(p.ack_no)
-    .bind(record.ack_dt)
-    .bind(record.status.code())
-    .bind(p.portal)
-    .bind(&record.generated_by)
-    .bind(p.signed_invoice_text())
-    .bind(&record.signed_qr_code)
-    .bind(c.map(|c| c.at))
-    .bind(p.cancel_reason)
-    .bind(c.and_then(|c| c.remark.as_deref()))
-    .bind(c.map(|c| c.by_gstin.as_str()))
-    .bind(p.cancel_portal)
-    .bind(&p.signed_invoice_packed)
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| db_error(OP, e))?
-    .rows_affected()
-        == 1;
-    if inserted {
-        audit(
-            tx,
-            OP,
-            event::INVOICE_INSERT,
-            &record.irn,
-            &p.audit_detail(),
-        )
-        .await?;
-        return Ok(Registration::Inserted);
-    }
-    let winner = invoice_in(tx, OP, &record.irn)
-        .await?
-        .ok_or_else(|| StoreError::Database(format!("{OP}: conflicting record not found")))?;
-    Ok(Registration::Duplicate(winner))
 }
 
 pub(super) async fn cancel_invoice(
