@@ -1,40 +1,43 @@
 //! RSA signing off the async runtime, on a fixed pool of one thread per core: signing is pure
 //! CPU, so more threads than cores only add context switches (`docs/PERFORMANCE.md`).
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 
 use tokio::sync::oneshot;
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// One queue for all threads, so a job waits only while every thread is busy.
 pub struct SigningPool {
-    queues: Vec<Mutex<mpsc::Sender<Job>>>,
-    next: AtomicUsize,
+    queue: mpsc::Sender<Job>,
 }
 
 impl SigningPool {
     /// A pool of `threads` threads (at least one).
     pub fn new(threads: usize) -> SigningPool {
-        let queues = (0..threads.max(1))
-            .map(|index| {
-                let (sender, receiver) = mpsc::channel::<Job>();
-                std::thread::Builder::new()
-                    .name(format!("irp-sign-{index}"))
-                    .spawn(move || {
-                        while let Ok(job) = receiver.recv() {
-                            job();
+        let (queue, jobs) = mpsc::channel::<Job>();
+        let jobs = Arc::new(Mutex::new(jobs));
+        for index in 0..threads.max(1) {
+            let jobs = Arc::clone(&jobs);
+            std::thread::Builder::new()
+                .name(format!("irp-sign-{index}"))
+                .spawn(move || {
+                    loop {
+                        // The lock is held only while waiting for the next job, never while
+                        // signing; a poisoned lock cannot hold a broken receiver.
+                        let next = match jobs.lock() {
+                            Ok(jobs) => jobs.recv(),
+                            Err(poisoned) => poisoned.into_inner().recv(),
+                        };
+                        match next {
+                            Ok(job) => job(),
+                            Err(_) => break,
                         }
-                    })
-                    .expect("a signing thread starts");
-                Mutex::new(sender)
-            })
-            .collect();
-        SigningPool {
-            queues,
-            next: AtomicUsize::new(0),
+                    }
+                })
+                .expect("a signing thread starts");
         }
+        SigningPool { queue }
     }
 
     /// One thread per available core.
@@ -51,14 +54,7 @@ impl SigningPool {
         let job: Job = Box::new(move || {
             let _ = reply.send(work());
         });
-        let index = self.next.fetch_add(1, Ordering::Relaxed) % self.queues.len();
-        let sent = self.queues[index]
-            .lock()
-            .map(|queue| queue.send(job).is_ok())
-            .unwrap_or(false);
-        if !sent {
-            return None;
-        }
+        self.queue.send(job).ok()?;
         result.await.ok()
     }
 }
@@ -72,6 +68,36 @@ mod tests {
         let pool = SigningPool::new(2);
         let results: Vec<u64> = futures_join(&pool).await;
         assert_eq!(results, (0..8).map(|n| n * n).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn a_busy_thread_does_not_hold_up_jobs_another_thread_can_take() {
+        let pool = Arc::new(SigningPool::new(2));
+        let (release, blocked) = mpsc::channel::<()>();
+        let (started, running) = mpsc::channel::<()>();
+        let slow_pool = Arc::clone(&pool);
+        let slow = tokio::spawn(async move {
+            slow_pool
+                .run(move || {
+                    started.send(()).unwrap();
+                    blocked.recv().unwrap();
+                    "slow"
+                })
+                .await
+        });
+        tokio::task::spawn_blocking(move || running.recv().unwrap())
+            .await
+            .unwrap();
+        // With one thread occupied, every later job runs on the other one.
+        for n in 0..4u64 {
+            let answer =
+                tokio::time::timeout(std::time::Duration::from_secs(10), pool.run(move || n + 1))
+                    .await
+                    .expect("a free thread takes the job");
+            assert_eq!(answer, Some(n + 1));
+        }
+        release.send(()).unwrap();
+        assert_eq!(slow.await.unwrap(), Some("slow"));
     }
 
     async fn futures_join(pool: &SigningPool) -> Vec<u64> {

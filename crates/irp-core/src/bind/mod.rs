@@ -31,40 +31,95 @@ pub fn parse_invoice(
     rules: &Rules,
     register: &dyn TaxpayerRegister,
 ) -> Result<Invoice, Vec<ErrorDetail>> {
-    let document = match json::parse(input) {
-        Ok(document) => document,
-        Err(error) => {
-            if input.iter().all(u8::is_ascii_whitespace) {
-                return Err(vec![ErrorDetail::coded("2255", "", &[])]);
+    InvoiceRequest::parse(input).bind(rules, register)
+}
+
+/// A generate request read as JSON once: a caller with an asynchronous register fetches the
+/// [`referenced_gstins`](InvoiceRequest::referenced_gstins) and then [`binds`](InvoiceRequest::bind)
+/// the same tree, rather than parsing the body twice.
+pub struct InvoiceRequest<'a> {
+    input: &'a [u8],
+    document: Result<Value<'a>, json::ParseError>,
+}
+
+impl<'a> InvoiceRequest<'a> {
+    pub fn parse(input: &'a [u8]) -> InvoiceRequest<'a> {
+        InvoiceRequest {
+            input,
+            document: json::parse(input),
+        }
+    }
+
+    /// The GSTINs the request names (seller, buyer, e-commerce operator, ship-to), upper-cased
+    /// and without duplicates. Malformed input yields whatever could be found.
+    pub fn referenced_gstins(&self) -> Vec<String> {
+        let Ok(Value::Object(members)) = &self.document else {
+            return Vec::new();
+        };
+        let root = Object(members);
+        let mut found: Vec<String> = Vec::new();
+        for (section, field) in [
+            ("SellerDtls", "Gstin"),
+            ("BuyerDtls", "Gstin"),
+            ("TranDtls", "EcmGstin"),
+            ("ShipDtls", "Gstin"),
+        ] {
+            let value = match root.get(section) {
+                Some(Value::Object(inner)) => Object(inner).get(field),
+                _ => None,
+            };
+            let text = match value {
+                Some(Value::String(text)) => text.trim().to_ascii_uppercase(),
+                _ => continue,
+            };
+            if text.len() == 15 && !found.contains(&text) {
+                found.push(text);
             }
-            let message = format!(
-                "Invalid JSON: {} at line {}, column {}.",
-                error.message, error.line, error.column
-            );
-            return Err(vec![ErrorDetail::with_message("2140", "", message)]);
         }
-    };
-    let members = match &document {
-        Value::Object(members) if !members.is_empty() => members,
-        Value::Null => return Err(vec![ErrorDetail::coded("2255", "", &[])]),
-        Value::Object(_) => return Err(vec![ErrorDetail::coded("2255", "", &[])]),
-        _ => {
-            // The whole request is a JSON value of the wrong type; `$` names the root.
-            return Err(vec![ErrorDetail::with_message(
-                "2140",
-                "$",
-                "The field $ has an invalid value.".to_owned(),
-            )]);
-        }
-    };
-    let mut binder = Binder {
-        rules,
-        register,
-        errors: Vec::new(),
-        path: Vec::new(),
-    };
-    let invoice = sections::invoice(&mut binder, Object(members));
-    binder.finish(invoice)
+        found
+    }
+
+    /// Binds the request: see [`parse_invoice`].
+    pub fn bind(
+        &self,
+        rules: &Rules,
+        register: &dyn TaxpayerRegister,
+    ) -> Result<Invoice, Vec<ErrorDetail>> {
+        let document = match &self.document {
+            Ok(document) => document,
+            Err(error) => {
+                if self.input.iter().all(u8::is_ascii_whitespace) {
+                    return Err(vec![ErrorDetail::coded("2255", "", &[])]);
+                }
+                let message = format!(
+                    "Invalid JSON: {} at line {}, column {}.",
+                    error.message, error.line, error.column
+                );
+                return Err(vec![ErrorDetail::with_message("2140", "", message)]);
+            }
+        };
+        let members = match document {
+            Value::Object(members) if !members.is_empty() => members,
+            Value::Null => return Err(vec![ErrorDetail::coded("2255", "", &[])]),
+            Value::Object(_) => return Err(vec![ErrorDetail::coded("2255", "", &[])]),
+            _ => {
+                // The whole request is a JSON value of the wrong type; `$` names the root.
+                return Err(vec![ErrorDetail::with_message(
+                    "2140",
+                    "$",
+                    "The field $ has an invalid value.".to_owned(),
+                )]);
+            }
+        };
+        let mut binder = Binder {
+            rules,
+            register,
+            errors: Vec::new(),
+            path: Vec::new(),
+        };
+        let invoice = sections::invoice(&mut binder, Object(members));
+        binder.finish(invoice)
+    }
 }
 
 /// The request of Generate EWB by IRN (`02` §2.8), bound.
@@ -119,36 +174,6 @@ pub fn parse_ewb_request(input: &[u8], rules: &Rules) -> Result<EwbRequest, Vec<
     } else {
         Err(binder.errors)
     }
-}
-
-/// The GSTINs a request names (seller, buyer, e-commerce operator, ship-to), upper-cased and
-/// without duplicates, so that a caller with an asynchronous register can fetch them before
-/// [`parse_invoice`]. Malformed input yields whatever could be found.
-pub fn referenced_gstins(input: &[u8]) -> Vec<String> {
-    let Ok(Value::Object(members)) = json::parse(input) else {
-        return Vec::new();
-    };
-    let root = Object(&members);
-    let mut found: Vec<String> = Vec::new();
-    for (section, field) in [
-        ("SellerDtls", "Gstin"),
-        ("BuyerDtls", "Gstin"),
-        ("TranDtls", "EcmGstin"),
-        ("ShipDtls", "Gstin"),
-    ] {
-        let value = match root.get(section) {
-            Some(Value::Object(inner)) => Object(inner).get(field),
-            _ => None,
-        };
-        let text = match value {
-            Some(Value::String(text)) => text.trim().to_ascii_uppercase(),
-            _ => continue,
-        };
-        if text.len() == 15 && !found.contains(&text) {
-            found.push(text);
-        }
-    }
-    found
 }
 
 /// A JSON object seen through the binding rules.

@@ -888,10 +888,17 @@ fn referenced_gstins_are_found_case_insensitively_for_prefetching() {
     let raw = serde_json::to_string(&invoice)
         .unwrap()
         .replace("\"SellerDtls\"", "\"sellerDTLS\"");
-    let found = irp_core::bind::referenced_gstins(raw.as_bytes());
+    let request = irp_core::bind::InvoiceRequest::parse(raw.as_bytes());
+    let found = request.referenced_gstins();
     assert_eq!(
         found,
         vec![SELLER.to_owned(), BUYER_KA.to_owned(), OPERATOR.to_owned()]
     );
-    assert!(irp_core::bind::referenced_gstins(b"not json").is_empty());
+    // The same parsed request then binds, without a second parse.
+    assert!(request.bind(&Rules::default(), &register()).is_ok());
+    assert!(
+        irp_core::bind::InvoiceRequest::parse(b"not json")
+            .referenced_gstins()
+            .is_empty()
+    );
 }

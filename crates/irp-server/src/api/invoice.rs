@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, NaiveDateTime, Timelike};
 use irp_core::ack::{Ack, format_timestamp};
-use irp_core::bind::{parse_date, parse_invoice, referenced_gstins};
+use irp_core::bind::{InvoiceRequest, parse_date};
 use irp_core::error::ErrorDetail;
 use irp_core::invoice::{DocType, Invoice};
 use irp_core::irn::Irn;
@@ -55,10 +55,12 @@ async fn register_invoice(
     let plaintext = caller.decrypt(&envelope_data(body)?)?;
 
     // Stages 1–2: the register is fetched first, because the item limit depends on it.
-    let register = register_for(state, &plaintext).await?;
+    let request = InvoiceRequest::parse(&plaintext);
+    let register = register_for(state, &request.referenced_gstins()).await?;
     let rules = &state.settings.rules;
     // Shared with the signing thread without copying it.
-    let invoice = Arc::new(parse_invoice(&plaintext, rules, &register).map_err(ApiError::many)?);
+    let invoice = Arc::new(request.bind(rules, &register).map_err(ApiError::many)?);
+    drop(request);
 
     // Stage 3: authorisation, then duplicates.
     let role = authorise(&invoice, &caller.gstin, caller.sup_gstin.as_deref())?;
@@ -122,8 +124,7 @@ async fn allows_large_bodies(state: &AppState, gstin: &str) -> Result<bool, ApiE
 }
 
 /// The register entries of the GSTINs the request names.
-async fn register_for(state: &AppState, plaintext: &[u8]) -> Result<MemoryRegister, ApiError> {
-    let gstins = referenced_gstins(plaintext);
+async fn register_for(state: &AppState, gstins: &[String]) -> Result<MemoryRegister, ApiError> {
     let names: Vec<&str> = gstins.iter().map(String::as_str).collect();
     let found = state
         .taxpayers(&names)

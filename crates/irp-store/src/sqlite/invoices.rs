@@ -57,8 +57,12 @@ pub(super) async fn insert_invoices(
         commit(tx, OP).await?;
         return Ok(results.into_iter().flatten().collect());
     }
+    // `OR FAIL` rather than the default `ABORT` for every constraint but the IRN's: a failure
+    // fails the whole transaction anyway (it is rolled back when `tx` drops), and a statement
+    // that cannot abort needs no statement journal, which otherwise copies every page the
+    // multi-row insert touches.
     let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(concat!(
-        "INSERT INTO invoices (",
+        "INSERT OR FAIL INTO invoices (",
         invoice_columns!(),
         ") "
     ));
@@ -109,7 +113,7 @@ pub(super) async fn insert_invoices(
     if !audited.is_empty() {
         let at = crate::audit::ist_now();
         let mut audit_rows = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT INTO audit (at, event, subject, detail) ",
+            "INSERT OR FAIL INTO audit (at, event, subject, detail) ",
         );
         audit_rows.push_values(&audited, |mut row, p| {
             row.push_bind(at)

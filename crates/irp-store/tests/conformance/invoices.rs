@@ -324,6 +324,32 @@ pub async fn group_commit_registers_a_batch_in_one_transaction(ctx: Ctx) {
     assert_eq!(inserted, 10, "ten distinct IRNs, each registered once");
 }
 
+/// A batch is one transaction: when any record breaks a constraint (here two new IRNs with
+/// one AckNo), the batch fails and none of its records is registered, not even those written
+/// before the failing one.
+pub async fn group_commit_that_fails_registers_nothing(ctx: Ctx) {
+    let store = ctx.store;
+    let batch = vec![
+        invoice(20, 112_510_000_000_020),
+        invoice(21, 112_510_000_000_021),
+        invoice(22, 112_510_000_000_021),
+    ];
+    let outcome = store.insert_invoices(&unguarded(&batch)).await;
+    assert!(outcome.is_err(), "an AckNo used twice fails the batch");
+    for n in [20, 21, 22] {
+        assert_eq!(store.invoice(&irn(n)).await.expect("get"), None);
+    }
+    // The registry is usable afterwards, and the same records register in batches that hold.
+    let results = store
+        .insert_invoices(&unguarded(&batch[..2]))
+        .await
+        .expect("batch");
+    assert_eq!(
+        results,
+        vec![Registration::Inserted, Registration::Inserted]
+    );
+}
+
 /// Registrations that name no session.
 fn unguarded(records: &[InvoiceRecord]) -> Vec<NewInvoice> {
     records

@@ -56,6 +56,7 @@ conformance! {
     accounts::start_session_replaces_the_old_one,
     invoices::insert_duplicate_and_get,
     invoices::group_commit_registers_a_batch_in_one_transaction,
+    invoices::group_commit_that_fails_registers_nothing,
     invoices::group_commit_refuses_registrations_of_ended_sessions,
     invoices::signed_invoices_come_back_byte_for_byte,
     invoices::concurrent_inserts_register_once,
