@@ -431,7 +431,9 @@ fn plain_run(bytes: &[u8]) -> usize {
             | has_zero(word ^ (ONES * u64::from(b'"')))
             | has_zero(word ^ (ONES * u64::from(b'\\')));
         if special != 0 {
-            break;
+            // A flag above a flagged byte may be a borrow's artefact, but the lowest flag is
+            // always a byte that must be escaped: it is the end of the run.
+            return index + (special.trailing_zeros() / 8) as usize;
         }
         index += 8;
     }
@@ -662,6 +664,22 @@ mod tests {
                         let mut bytes = plain.clone();
                         bytes[at] = *byte;
                         assert_eq!(plain_run(&bytes), naive(&bytes), "{bytes:?}");
+                    }
+                }
+            }
+        }
+        // Two bytes in one word, where a borrow from the lower one could flag the upper one.
+        let all: Vec<u8> = specials.iter().chain(&near_misses).copied().collect();
+        for len in 2..20 {
+            for at in 0..len {
+                for above in at + 1..len {
+                    for &low in &all {
+                        for &high in &all {
+                            let mut bytes = vec![b'A'; len];
+                            bytes[at] = low;
+                            bytes[above] = high;
+                            assert_eq!(plain_run(&bytes), naive(&bytes), "{bytes:?}");
+                        }
                     }
                 }
             }
