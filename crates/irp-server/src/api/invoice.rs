@@ -60,6 +60,7 @@ async fn register_invoice(
     let rules = &state.settings.rules;
     // Shared with the signing thread without copying it.
     let invoice = Arc::new(request.bind(rules, &register).map_err(ApiError::many)?);
+    // The JSON tree is not needed past binding: free it before the signing and commit waits.
     drop(request);
 
     // Stage 3: authorisation, then duplicates.
