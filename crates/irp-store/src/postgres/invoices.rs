@@ -130,7 +130,7 @@ pub(super) async fn insert_invoices(
         .collect())
 }
 
-/// Which of `tokens` still name a session, read under the batch's transaction.
+/// Which of `tokens` still name a session, read and share-locked in the batch's transaction.
 async fn live_sessions(
     tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
     tokens: &[&str],
@@ -138,12 +138,17 @@ async fn live_sessions(
     if tokens.is_empty() {
         return Ok(HashSet::new());
     }
-    let rows: Vec<(String,)> =
-        sqlx::query_as("SELECT token_hash FROM sessions WHERE token_hash = ANY($1)")
-            .bind(tokens)
-            .fetch_all(&mut **tx)
-            .await
-            .map_err(|e| db_error("insert_invoices", e))?;
+    // `FOR SHARE`: a session another node is ending (deleting, or replacing by a new login)
+    // has its end committed either wholly before this batch, and is read as ended, or wholly
+    // after it. Rows are locked in token order, as `end_sessions` locks them, so the two
+    // cannot deadlock.
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT token_hash FROM sessions WHERE token_hash = ANY($1) ORDER BY token_hash FOR SHARE",
+    )
+    .bind(tokens)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(|e| db_error("insert_invoices", e))?;
     Ok(rows.into_iter().map(|(token,)| token).collect())
 }
 

@@ -60,6 +60,13 @@ pub(super) async fn create_user(store: &PostgresStore, user: &User) -> StoreResu
 
 /// Ends every session of a user inside the caller's transaction; returns how many ended.
 async fn end_sessions(tx: &mut PgConnection, op: &'static str, key: &str) -> StoreResult<u64> {
+    // Locked first in token order, the order a group commit share-locks the sessions it names
+    // (`invoices::live_sessions`): the delete alone would lock them in scan order.
+    sqlx::query("SELECT 1 FROM sessions WHERE user_key = $1 ORDER BY token_hash FOR UPDATE")
+        .bind(key)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(op, e))?;
     let done = sqlx::query("DELETE FROM sessions WHERE user_key = $1")
         .bind(key)
         .execute(tx)

@@ -43,10 +43,74 @@ impl Ctx {
         irp_store::open(&self.url).await.expect("reopen")
     }
 
+    /// Deletes the session with `token_hash` in a transaction of its own, on a connection of
+    /// its own, and leaves it open: as another node ending a session at the instant a batch
+    /// commits. Dropping the result without [`OpenDeletion::commit`] rolls it back.
+    pub async fn delete_session_uncommitted(&self, token_hash: &str) -> OpenDeletion {
+        match &self.concrete {
+            Concrete::Sqlite(_) => {
+                let mut conn = sqlx::SqliteConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
+                // IMMEDIATE: the write lock is taken now, as the store's own writers take it.
+                sqlx::query("BEGIN IMMEDIATE")
+                    .execute(&mut conn)
+                    .await
+                    .expect("begin");
+                sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+                    .bind(token_hash)
+                    .execute(&mut conn)
+                    .await
+                    .expect("delete");
+                OpenDeletion::Sqlite(conn)
+            }
+            Concrete::Postgres(_) => {
+                let mut conn = sqlx::PgConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
+                sqlx::query("BEGIN")
+                    .execute(&mut conn)
+                    .await
+                    .expect("begin");
+                sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .execute(&mut conn)
+                    .await
+                    .expect("delete");
+                OpenDeletion::Postgres(conn)
+            }
+        }
+    }
+
     pub fn backend(&self) -> &'static str {
         match &self.concrete {
             Concrete::Sqlite(_) => "sqlite",
             Concrete::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// A session deletion not yet committed (see [`Ctx::delete_session_uncommitted`]).
+pub enum OpenDeletion {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl OpenDeletion {
+    pub async fn commit(self) {
+        match self {
+            OpenDeletion::Sqlite(mut conn) => {
+                sqlx::query("COMMIT")
+                    .execute(&mut conn)
+                    .await
+                    .expect("commit");
+            }
+            OpenDeletion::Postgres(mut conn) => {
+                sqlx::query("COMMIT")
+                    .execute(&mut conn)
+                    .await
+                    .expect("commit");
+            }
         }
     }
 }

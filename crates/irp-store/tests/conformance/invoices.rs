@@ -416,6 +416,33 @@ pub async fn group_commit_refuses_registrations_of_ended_sessions(ctx: Ctx) {
     assert!(store.invoice(&irn(25)).await.expect("get").is_none());
 }
 
+/// A session ended by another node while a batch naming it is being committed: either the
+/// batch commits first and its registrations stand, or the ending commits first and the batch
+/// refuses them; never a registration written after its session's end was committed. Here the
+/// ending holds its transaction open while the batch starts, then commits.
+pub async fn group_commit_waits_for_a_session_ending_in_flight(ctx: Ctx) {
+    let store = ctx.store.clone();
+    account(&*store).await;
+    let key = SessionKey::new("C1", "ApiUser", GSTIN);
+    let ending = session(&key, "a1", "2025-07-01 10:00:00", 360);
+    store.start_session(&ending).await.expect("session");
+    let deletion = ctx.delete_session_uncommitted(&ending.token_hash).await;
+    let batch = vec![NewInvoice {
+        record: invoice(31, 112_510_000_000_031),
+        session_token_hash: Some(ending.token_hash.clone()),
+    }];
+    let committing = tokio::spawn({
+        let store = store.clone();
+        async move { store.insert_invoices(&batch).await }
+    });
+    // Long enough for a batch that does not wait to have read the session and committed.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    deletion.commit().await;
+    let results = committing.await.expect("task").expect("batch");
+    assert_eq!(results, [Registration::SessionEnded]);
+    assert!(store.invoice(&irn(31)).await.expect("get").is_none());
+}
+
 /// Signed invoices come back byte for byte whatever their form at rest: real-looking tokens
 /// (kept packed), and text that is not a canonical compact JWS (kept as it is), through the
 /// single insert, the group commit, a duplicate's winner and a cancellation.
