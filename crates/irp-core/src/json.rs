@@ -387,12 +387,30 @@ impl<'a> Parser<'a> {
 /// control characters); non-ASCII is written as UTF-8 and `/` is left alone (`05` §4.2).
 pub fn write_str(out: &mut String, text: &str) {
     out.push('"');
+    write_escaped(out, text, |out, escape| out.push_str(escape));
+    out.push('"');
+}
+
+/// Appends what [`write_str`] would write for `text` as it appears inside another JSON string
+/// literal: escaped once more, so `"` becomes `\"`, `\` becomes `\\`. The JWS payload carries
+/// its signed data as a string; writing the data in this form directly saves building it
+/// and then escaping all of it.
+pub fn write_str_in_string(out: &mut String, text: &str) {
+    out.push_str("\\\"");
+    write_escaped(out, text, push_in_string);
+    out.push_str("\\\"");
+}
+
+/// `text` without its quotes as [`write_str`] escapes it, each escape sequence passed to
+/// `push_escape`, the plain runs between them copied as they are.
+fn write_escaped(out: &mut String, text: &str, push_escape: impl Fn(&mut String, &str)) {
     let bytes = text.as_bytes();
     let mut run_start = 0;
     let mut index = 0;
     loop {
         index += plain_run(&bytes[index..]);
         let Some(&byte) = bytes.get(index) else { break };
+        out.push_str(&text[run_start..index]);
         let escape: &str = match byte {
             b'"' => "\\\"",
             b'\\' => "\\\\",
@@ -403,17 +421,26 @@ pub fn write_str(out: &mut String, text: &str) {
             0x0C => "\\f",
             _ => "",
         };
-        out.push_str(&text[run_start..index]);
         if escape.is_empty() {
-            out.push_str(&format!("\\u{byte:04x}"));
+            push_escape(out, &format!("\\u{byte:04x}"));
         } else {
-            out.push_str(escape);
+            push_escape(out, escape);
         }
         index += 1;
         run_start = index;
     }
     out.push_str(&text[run_start..]);
-    out.push('"');
+}
+
+/// Appends `text`, which holds no control characters, as the inside of a JSON string literal.
+fn push_in_string(out: &mut String, text: &str) {
+    for character in text.chars() {
+        match character {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            other => out.push(other),
+        }
+    }
 }
 
 /// The length of the leading run of `bytes` that a JSON string carries as is: no `"`, no `\\`,
@@ -448,34 +475,61 @@ fn plain_run(bytes: &[u8]) -> usize {
 
 /// Writes a compact JSON object member by member, in the order the calls are made. Every
 /// NIC structure has a fixed key order, so output is written by hand rather than by a map.
+/// A writer opened with [`ObjectWriter::open_in_string`] writes the object as the inside of a
+/// JSON string literal (see [`write_str_in_string`]).
 pub struct ObjectWriter<'o> {
     out: &'o mut String,
     empty: bool,
+    in_string: bool,
 }
 
 impl<'o> ObjectWriter<'o> {
     pub fn open(out: &'o mut String) -> ObjectWriter<'o> {
         out.push('{');
-        ObjectWriter { out, empty: true }
+        ObjectWriter {
+            out,
+            empty: true,
+            in_string: false,
+        }
+    }
+
+    /// Opens an object written as the inside of a JSON string literal: `{\"Key\":\"value\"}`.
+    pub fn open_in_string(out: &'o mut String) -> ObjectWriter<'o> {
+        out.push('{');
+        ObjectWriter {
+            out,
+            empty: true,
+            in_string: true,
+        }
     }
 
     pub fn close(self) {
         self.out.push('}');
     }
 
+    /// Writes the member's key and colon, and returns the output for its value, which the caller
+    /// writes as it must appear (so in a writer opened in a string, escaped once more).
     pub fn key(&mut self, name: &str) -> &mut String {
         if !self.empty {
             self.out.push(',');
         }
         self.empty = false;
-        write_str(self.out, name);
+        self.string(name);
         self.out.push(':');
         self.out
     }
 
+    fn string(&mut self, text: &str) {
+        if self.in_string {
+            write_str_in_string(self.out, text);
+        } else {
+            write_str(self.out, text);
+        }
+    }
+
     pub fn str(&mut self, name: &str, value: &str) {
-        let out = self.key(name);
-        write_str(out, value);
+        self.key(name);
+        self.string(value);
     }
 
     pub fn opt_str(&mut self, name: &str, value: Option<&str>) {
@@ -484,8 +538,12 @@ impl<'o> ObjectWriter<'o> {
         }
     }
 
-    /// A JSON number (or other literal) written as is.
+    /// A JSON number (or other literal without quotes or backslashes) written as is.
     pub fn raw(&mut self, name: &str, literal: &str) {
+        debug_assert!(
+            !literal.contains(['"', '\\']),
+            "a raw literal needs no escaping"
+        );
         self.key(name).push_str(literal);
     }
 
@@ -510,8 +568,12 @@ impl<'o> ObjectWriter<'o> {
     }
 
     pub fn object(&mut self, name: &str, write: impl FnOnce(&mut ObjectWriter<'_>)) {
+        let in_string = self.in_string;
         let out = self.key(name);
-        let mut nested = ObjectWriter::open(out);
+        let mut nested = ObjectWriter {
+            in_string,
+            ..ObjectWriter::open(out)
+        };
         write(&mut nested);
         nested.close();
     }
@@ -522,13 +584,17 @@ impl<'o> ObjectWriter<'o> {
         items: &[T],
         mut write: impl FnMut(&mut ObjectWriter<'_>, &T),
     ) {
+        let in_string = self.in_string;
         let out = self.key(name);
         out.push('[');
         for (index, item) in items.iter().enumerate() {
             if index > 0 {
                 out.push(',');
             }
-            let mut nested = ObjectWriter::open(out);
+            let mut nested = ObjectWriter {
+                in_string,
+                ..ObjectWriter::open(out)
+            };
             write(&mut nested, item);
             nested.close();
         }
@@ -722,5 +788,71 @@ mod tests {
         let mut out = String::new();
         write_str(&mut out, "a/b\"c\\d\u{1}é\n");
         assert_eq!(out, r#""a/b\"c\\d\u0001é\n""#);
+    }
+
+    /// `json` as the inside of a JSON string literal.
+    fn inside_a_string(json: &str) -> String {
+        let mut literal = String::new();
+        write_str(&mut literal, json);
+        literal[1..literal.len() - 1].to_owned()
+    }
+
+    /// What `write_str` writes, as the inside of another JSON string literal.
+    fn escaped_again(text: &str) -> String {
+        let mut once = String::new();
+        write_str(&mut once, text);
+        inside_a_string(&once)
+    }
+
+    #[test]
+    fn write_str_in_string_escapes_what_write_str_writes_once_more() {
+        let every_ascii: String = (0u8..128).map(char::from).collect();
+        for text in [
+            "",
+            "plain",
+            "a/b\"c\\d\u{1}é\n",
+            "\"\"\\\\",
+            "₹ 12,000 \t\r\u{8}\u{c}\u{1f}\u{7f}",
+            every_ascii.as_str(),
+        ] {
+            let mut out = String::new();
+            write_str_in_string(&mut out, text);
+            assert_eq!(out, escaped_again(text), "{text:?}");
+        }
+        let mut out = String::new();
+        write_str_in_string(&mut out, "q\"b\\c\n");
+        assert_eq!(out, r#"\"q\\\"b\\\\c\\n\""#);
+    }
+
+    #[test]
+    fn an_object_written_in_a_string_is_the_plain_object_escaped() {
+        fn write(o: &mut ObjectWriter<'_>) {
+            o.str("Nm", "A \"quoted\" \\ name\u{2}");
+            o.raw("No", "12.50");
+            o.object("Inner", |o| {
+                o.flag("Flag", Some(true));
+                o.opt_str("Absent", None);
+            });
+            o.array("List", &["x\"", "y"], |o, item| o.str("V", item));
+            o.array::<&str>("Empty", &[], |o, item| o.str("V", item));
+        }
+        let mut plain = String::new();
+        let mut object = ObjectWriter::open(&mut plain);
+        write(&mut object);
+        object.close();
+        let mut in_string = String::new();
+        let mut object = ObjectWriter::open_in_string(&mut in_string);
+        write(&mut object);
+        object.close();
+        assert_eq!(in_string, inside_a_string(&plain));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn write_str_in_string_matches_escaping_twice(text in "\\PC*|[\"\\\\\u{0}-\u{1f}a]{0,40}") {
+            let mut out = String::new();
+            write_str_in_string(&mut out, &text);
+            proptest::prop_assert_eq!(out, escaped_again(&text));
+        }
     }
 }

@@ -10,7 +10,7 @@ use aws_lc_rs::signature::RSA_PKCS1_SHA256;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::json::{self, Value, write_str};
+use crate::json::{self, ObjectWriter, Value, write_str};
 use crate::keys::{Certificate, SigningKey};
 
 /// Why a JWS was rejected.
@@ -36,6 +36,25 @@ pub fn payload(data_json: &str, iss: &str) -> String {
     out.push_str("{\"data\":");
     write_str(&mut out, data_json);
     out.push_str(",\"iss\":");
+    write_str(&mut out, iss);
+    out.push('}');
+    out
+}
+
+/// The JWS payload [`payload`] builds, with the data written into it directly by `write_data`
+/// (an object inside the `data` string: [`ObjectWriter::open_in_string`]) rather than written
+/// out and then escaped. `capacity` is a guess at the payload's length.
+pub fn payload_of(
+    iss: &str,
+    capacity: usize,
+    write_data: impl FnOnce(&mut ObjectWriter<'_>),
+) -> String {
+    let mut out = String::with_capacity(capacity);
+    out.push_str("{\"data\":\"");
+    let mut data = ObjectWriter::open_in_string(&mut out);
+    write_data(&mut data);
+    data.close();
+    out.push_str("\",\"iss\":");
     write_str(&mut out, iss);
     out.push('}');
     out

@@ -35,7 +35,9 @@ impl Default for SigningOptions {
     }
 }
 
-/// Signs both documents of a registered invoice with the serving portal's key.
+/// Signs both documents of a registered invoice with the serving portal's key. Each payload is
+/// written in its final, escaped form in one pass; it is the payload of [`jws::payload`] over
+/// [`signed_invoice_data`] and [`qr_code_data`] byte for byte.
 pub fn sign(
     key: &SigningKey,
     options: &SigningOptions,
@@ -43,11 +45,15 @@ pub fn sign(
     irn: &Irn,
     ack: &Ack,
 ) -> SignedDocuments {
-    let invoice_data = signed_invoice_data(invoice, irn, ack, options.default_disp_ship);
-    let qr_data = qr_code_data(invoice, irn, ack);
+    let invoice_payload = jws::payload_of(&options.iss, invoice_capacity(invoice) * 9 / 8, |o| {
+        write_signed_invoice_data(o, invoice, irn, ack, options.default_disp_ship);
+    });
+    let qr_payload = jws::payload_of(&options.iss, 640, |o| {
+        write_qr_code_data(o, invoice, irn, ack);
+    });
     SignedDocuments {
-        signed_invoice: key.sign_compact(jws::payload(&invoice_data, &options.iss).as_bytes()),
-        signed_qr_code: key.sign_compact(jws::payload(&qr_data, &options.iss).as_bytes()),
+        signed_invoice: key.sign_compact(invoice_payload.as_bytes()),
+        signed_qr_code: key.sign_compact(qr_payload.as_bytes()),
     }
 }
 
@@ -58,20 +64,41 @@ pub fn signed_invoice_data(
     ack: &Ack,
     default_disp_ship: bool,
 ) -> String {
-    let mut out = String::with_capacity(2048 + 512 * invoice.item_list.len());
+    let mut out = String::with_capacity(invoice_capacity(invoice));
     let mut object = ObjectWriter::open(&mut out);
+    write_signed_invoice_data(&mut object, invoice, irn, ack, default_disp_ship);
+    object.close();
+    out
+}
+
+/// A guess at the length of an invoice's signed data.
+fn invoice_capacity(invoice: &Invoice) -> usize {
+    2048 + 512 * invoice.item_list.len()
+}
+
+fn write_signed_invoice_data(
+    object: &mut ObjectWriter<'_>,
+    invoice: &Invoice,
+    irn: &Irn,
+    ack: &Ack,
+    default_disp_ship: bool,
+) {
     object.raw("AckNo", &ack.ack_no.to_string());
     object.str("AckDt", &format_timestamp(ack.ack_dt));
     object.str("Irn", irn.as_str());
-    write_invoice_fields(&mut object, invoice, default_disp_ship);
-    object.close();
-    out
+    write_invoice_fields(object, invoice, default_disp_ship);
 }
 
 /// The `SignedQRCode` data: exactly ten keys in the order of `05` §5.
 pub fn qr_code_data(invoice: &Invoice, irn: &Irn, ack: &Ack) -> String {
     let mut out = String::with_capacity(512);
     let mut object = ObjectWriter::open(&mut out);
+    write_qr_code_data(&mut object, invoice, irn, ack);
+    object.close();
+    out
+}
+
+fn write_qr_code_data(object: &mut ObjectWriter<'_>, invoice: &Invoice, irn: &Irn, ack: &Ack) {
     object.str("SellerGstin", invoice.seller_dtls.gstin.as_str());
     object.str("BuyerGstin", invoice.buyer_dtls.gstin.as_str());
     object.str("DocNo", &invoice.doc_dtls.no);
@@ -85,8 +112,6 @@ pub fn qr_code_data(invoice: &Invoice, irn: &Irn, ack: &Ack) -> String {
     object.str("MainHsnCode", main_hsn_code(invoice));
     object.str("Irn", irn.as_str());
     object.str("IrnDt", &format_timestamp(ack.ack_dt));
-    object.close();
-    out
 }
 
 /// The HSN of the item with the highest `AssAmt`, the first one on a tie (D-28).

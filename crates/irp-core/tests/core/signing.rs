@@ -130,7 +130,9 @@ fn both_tokens_have_the_exact_header_and_payload_and_verify() {
             decode_segment(parts[0]),
             format!(r#"{{"alg":"RS256","kid":"{kid}","typ":"JWT","x5t":"{x5t}"}}"#)
         );
-        let payload: serde_json::Value = serde_json::from_str(&decode_segment(parts[1])).unwrap();
+        let payload = decode_segment(parts[1]);
+        assert_eq!(payload, irp_core::jws::payload(&data, "NIC Sandbox"));
+        let payload: serde_json::Value = serde_json::from_str(&payload).unwrap();
         assert_eq!(payload, json!({"data": data, "iss": "NIC Sandbox"}));
         assert_eq!(URL_SAFE_NO_PAD.decode(parts[2]).unwrap().len(), 256);
         let verified = Verifier::new(vec![KEY.certificate().clone()])
@@ -138,6 +140,40 @@ fn both_tokens_have_the_exact_header_and_payload_and_verify() {
             .unwrap();
         assert_eq!(verified.data, data);
         assert_eq!(verified.iss, "NIC Sandbox");
+    }
+}
+
+/// `sign` writes each payload in its escaped form in one pass: the bytes must be exactly those
+/// of escaping the data afterwards, whatever the invoice's text holds (the schema keeps `"` and
+/// `\` out of text fields, but not control characters; the `iss` setting may hold anything).
+#[test]
+fn payloads_are_the_escaped_data_byte_for_byte_whatever_the_text_holds() {
+    let mut invoice = intra_state();
+    invoice["SellerDtls"]["Loc"] = json!("Bay 7/Vizag Ünïcode ₹\tend");
+    invoice["ItemList"][0]["PrdDesc"] = json!("Wire 2.5 mm\r\n10 m\u{1}\u{1f}");
+    let invoice = validate(&invoice).unwrap();
+    let irn = Irn::of(&invoice);
+    let ack = noon_ack();
+    let options = SigningOptions {
+        iss: "NIC \"Sandbox\"".to_owned(),
+        default_disp_ship: true,
+    };
+    let signed = sign(&KEY, &options, &invoice, &irn, &ack);
+    let data = signed_invoice_data(&invoice, &irn, &ack, true);
+    assert!(data.contains(r#""Bay 7/Vizag Ünïcode ₹\tend""#), "{data}");
+    assert!(
+        data.contains(r#""Wire 2.5 mm\r\n10 m\u0001\u001f""#),
+        "{data}"
+    );
+    for (token, data) in [
+        (&signed.signed_invoice, data),
+        (&signed.signed_qr_code, qr_code_data(&invoice, &irn, &ack)),
+    ] {
+        let payload = token.split('.').nth(1).unwrap();
+        assert_eq!(
+            decode_segment(payload),
+            irp_core::jws::payload(&data, &options.iss)
+        );
     }
 }
 
