@@ -538,11 +538,12 @@ impl<'o> ObjectWriter<'o> {
         }
     }
 
-    /// A JSON number (or other literal without quotes or backslashes) written as is.
+    /// A JSON literal written as is: a number, or in a plain writer any JSON text. In a writer
+    /// opened in a string, only literals that need no escaping (numbers, `true`, `null`).
     pub fn raw(&mut self, name: &str, literal: &str) {
         debug_assert!(
-            !literal.contains(['"', '\\']),
-            "a raw literal needs no escaping"
+            !self.in_string || !literal.contains(['"', '\\']),
+            "a literal in a string needs escaping"
         );
         self.key(name).push_str(literal);
     }
