@@ -15,6 +15,9 @@ use crate::keys::SigningKey;
 pub struct SignedDocuments {
     pub signed_invoice: String,
     pub signed_qr_code: String,
+    /// The JWS payload `signed_invoice` signs, kept so the store can pack the token without
+    /// decoding it again.
+    pub invoice_payload: String,
 }
 
 /// Signing options that come from the portal's settings.
@@ -54,6 +57,7 @@ pub fn sign(
     SignedDocuments {
         signed_invoice: key.sign_compact(invoice_payload.as_bytes()),
         signed_qr_code: key.sign_compact(qr_payload.as_bytes()),
+        invoice_payload,
     }
 }
 

@@ -7,7 +7,7 @@ use irp_core::ack::AckNo;
 use irp_core::keys::{Certificate, SigningKey};
 use irp_core::protocol::AuthPrivateKey;
 use irp_core::signed::SigningOptions;
-use irp_store::{InvoiceRecord, NewInvoice, Registration};
+use irp_store::{InvoiceRecord, NewInvoice, PackedSignedInvoice, Registration};
 use irp_store::{Store, StoreError};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
@@ -186,18 +186,21 @@ impl AppState {
         Ok(found)
     }
 
-    /// Registers an IRN through the group commit, provided the session `session_token_hash`
+    /// Registers an IRN through the group commit (its signed invoice packed already when
+    /// `packed_signed_invoice` is given), provided the session `session_token_hash`
     /// still exists when the batch commits, and hands the record back with the outcome; the
     /// error is for the log only.
     pub async fn register(
         &self,
         record: InvoiceRecord,
+        packed_signed_invoice: Option<PackedSignedInvoice>,
         session_token_hash: &str,
     ) -> Result<(InvoiceRecord, Registration), String> {
         let (reply, outcome) = oneshot::channel();
         let new = NewInvoice {
             record,
             session_token_hash: Some(session_token_hash.to_owned()),
+            packed_signed_invoice,
         };
         self.0
             .registrar

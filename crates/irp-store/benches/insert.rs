@@ -89,6 +89,7 @@ fn bench(c: &mut Criterion) {
                 .map(|_| NewInvoice {
                     record: record(),
                     session_token_hash: None,
+                    packed_signed_invoice: None,
                 })
                 .collect();
             runtime.block_on(store.insert_invoices(&batch)).unwrap()

@@ -37,6 +37,7 @@ use chrono::NaiveDateTime;
 use irp_core::register::Taxpayer;
 
 pub use audit::AuditEntry;
+pub use packed::PackedSignedInvoice;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use types::*;
@@ -154,6 +155,7 @@ pub trait Store: Send + Sync + 'static {
         let batch = [NewInvoice {
             record: record.clone(),
             session_token_hash: None,
+            packed_signed_invoice: None,
         }];
         self.insert_invoices(&batch).await?.pop().ok_or_else(|| {
             StoreError::Database("insert_invoice: the batch of one gave no result".to_owned())

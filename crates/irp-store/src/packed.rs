@@ -29,18 +29,52 @@ thread_local! {
         }));
 }
 
+/// A `SignedInvoice` packed before it reaches the store: the portal packs on its signing
+/// threads, where the payload is at hand, rather than on the group commit's path, which would
+/// first have to decode it again from base64url.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackedSignedInvoice(Vec<u8>);
+
+impl PackedSignedInvoice {
+    /// Packs `jws` given `payload`, the bytes its middle segment encodes; `None` when the token
+    /// would not rebuild exactly (see [`pack`]). The caller vouches that `payload` is that
+    /// segment decoded: only its length is checked here (debug builds check every byte).
+    pub fn of(jws: &str, payload: &[u8]) -> Option<PackedSignedInvoice> {
+        let (header, encoded, signature) = segments(jws)?;
+        if base64::encoded_len(payload.len(), false) != Some(encoded.len()) {
+            return None;
+        }
+        debug_assert_eq!(URL_SAFE_NO_PAD.encode(payload), encoded);
+        pack_parts(header, payload, signature).map(PackedSignedInvoice)
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 /// The packed form of a compact JWS, or `None` when `jws` is not one that rebuilds exactly.
 pub(crate) fn pack(jws: &str) -> Option<Vec<u8>> {
+    let (header, payload, signature) = segments(jws)?;
+    let decoded = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    pack_parts(header, &decoded, signature)
+}
+
+/// The header, payload and signature segments of a compact JWS.
+fn segments(jws: &str) -> Option<(&str, &str, &str)> {
     let mut segments = jws.split('.');
     let (header, payload, signature) = (segments.next()?, segments.next()?, segments.next()?);
     if segments.next().is_some() {
         return None;
     }
+    Some((header, payload, signature))
+}
+
+fn pack_parts(header: &str, payload: &[u8], signature: &str) -> Option<Vec<u8>> {
     let header_len = u16::try_from(header.len()).ok()?;
     let signature_len = u16::try_from(signature.len()).ok()?;
-    let decoded = URL_SAFE_NO_PAD.decode(payload).ok()?;
     let compressed =
-        COMPRESSOR.with_borrow_mut(|compressor| compressor.as_mut()?.compress(&decoded).ok())?;
+        COMPRESSOR.with_borrow_mut(|compressor| compressor.as_mut()?.compress(payload).ok())?;
     let mut out = Vec::with_capacity(5 + header.len() + signature.len() + compressed.len());
     out.push(VERSION);
     out.extend_from_slice(&header_len.to_le_bytes());
@@ -122,6 +156,19 @@ mod tests {
             packed.len(),
             jws.len()
         );
+    }
+
+    #[test]
+    fn packing_from_the_payload_at_hand_gives_the_same_bytes() {
+        let jws = realistic_jws();
+        let payload = URL_SAFE_NO_PAD
+            .decode(jws.split('.').nth(1).unwrap())
+            .unwrap();
+        let packed = PackedSignedInvoice::of(&jws, &payload).expect("packs");
+        assert_eq!(Some(packed.bytes().to_vec()), pack(&jws));
+        // A payload that is not the token's is refused when its length shows it.
+        assert_eq!(PackedSignedInvoice::of(&jws, &payload[1..]), None);
+        assert_eq!(PackedSignedInvoice::of("not a token", b""), None);
     }
 
     #[test]

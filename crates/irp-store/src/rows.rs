@@ -5,12 +5,15 @@
 //! `INTEGER` decodes into any of them. Conversions to the domain's unsigned types are checked, so
 //! a corrupt value is an error, never a silent wrap.
 
+use std::borrow::Cow;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use irp_core::register::{RegistrationStatus, TaxpayerType};
 
 use crate::{
     Cancellation, EwbCancellation, EwbRecord, EwbStatus, InvoiceRecord, InvoiceStatus,
-    PublishedCertificate, Session, SessionKey, StoreError, StoreResult, TaxpayerRecord, User,
+    PackedSignedInvoice, PublishedCertificate, Session, SessionKey, StoreError, StoreResult,
+    TaxpayerRecord, User,
 };
 
 /// A stored value the domain types cannot represent. Names the column, never the value.
@@ -419,15 +422,22 @@ pub(crate) struct InvoiceParams<'a> {
     pub cancel_reason: Option<i16>,
     pub cancel_portal: Option<i16>,
     /// `signed_invoice` packed ([`crate::packed`]), when it packs.
-    pub signed_invoice_packed: Option<Vec<u8>>,
+    pub signed_invoice_packed: Option<Cow<'a, [u8]>>,
 }
 
 impl<'a> InvoiceParams<'a> {
-    pub(crate) fn new(record: &'a InvoiceRecord) -> StoreResult<InvoiceParams<'a>> {
+    /// The parameters of `record`, its signed invoice packed here unless `packed` holds it.
+    pub(crate) fn new(
+        record: &'a InvoiceRecord,
+        packed: Option<&'a PackedSignedInvoice>,
+    ) -> StoreResult<InvoiceParams<'a>> {
         let c = record.cancellation.as_ref();
         Ok(InvoiceParams {
             record,
-            signed_invoice_packed: crate::packed::pack(&record.signed_invoice),
+            signed_invoice_packed: match packed {
+                Some(packed) => Some(Cow::Borrowed(packed.bytes())),
+                None => crate::packed::pack(&record.signed_invoice).map(Cow::Owned),
+            },
             ack_no: int(record.ack_no, "invoices.ack_no")?,
             portal: int(record.portal, "invoices.portal")?,
             cancel_reason: c

@@ -194,6 +194,9 @@ pub struct NewInvoice {
     /// session ended on any node stops registrations at once even where a node trusted a
     /// cached copy of it.
     pub session_token_hash: Option<String>,
+    /// `record.signed_invoice` already packed ([`crate::PackedSignedInvoice::of`]); when
+    /// absent, the store packs it.
+    pub packed_signed_invoice: Option<crate::PackedSignedInvoice>,
 }
 
 /// A portal signing certificate as published to verifiers (`02` §5.2).

@@ -14,7 +14,7 @@ use irp_core::irn::Irn;
 use irp_core::json::{self, ObjectWriter, Value};
 use irp_core::register::MemoryRegister;
 use irp_core::validate::{Caller as Role, Context, authorise, check_business_rules};
-use irp_store::{Cancellation, InvoiceRecord, InvoiceStatus, Registration};
+use irp_store::{Cancellation, InvoiceRecord, InvoiceStatus, PackedSignedInvoice, Registration};
 
 use crate::api::{
     Caller, QueryParams, SessionSource, authenticate, envelope_data, internal, read_body,
@@ -92,9 +92,9 @@ async fn register_invoice(
     }
 
     // Stage 5: register atomically, then answer with what was stored.
-    let record = sign_and_record(state, &invoice, irn, now, caller).await?;
+    let (record, packed) = sign_and_record(state, &invoice, irn, now, caller).await?;
     let (record, registration) = state
-        .register(record, &caller.token_hash)
+        .register(record, packed, &caller.token_hash)
         .await
         .map_err(|error| registry_down(&error))?;
     match registration {
@@ -138,14 +138,15 @@ async fn register_for(state: &AppState, gstins: &[String]) -> Result<MemoryRegis
     Ok(register)
 }
 
-/// Allocates the AckNo, signs both documents off the async runtime, and builds the record.
+/// Allocates the AckNo, signs both documents off the async runtime (packing the signed invoice
+/// for storage there too, from the payload at hand), and builds the record.
 async fn sign_and_record(
     state: &AppState,
     invoice: &Arc<Invoice>,
     irn: Irn,
     now: NaiveDateTime,
     caller: &Caller,
-) -> Result<InvoiceRecord, ApiError> {
+) -> Result<(InvoiceRecord, Option<PackedSignedInvoice>), ApiError> {
     let ack_no = state
         .next_ack_no(now)
         .await
@@ -157,23 +158,26 @@ async fn sign_and_record(
     let signer = state.clone();
     let to_sign = Arc::clone(invoice);
     let irn_for_signing = irn.clone();
-    let signed = state
+    let (signed, packed) = state
         .signing_pool
         .run(move || {
-            irp_core::signed::sign(
+            let signed = irp_core::signed::sign(
                 &signer.signing_key,
                 &signer.signing_options,
                 &to_sign,
                 &irn_for_signing,
                 &ack,
-            )
+            );
+            let packed =
+                PackedSignedInvoice::of(&signed.signed_invoice, signed.invoice_payload.as_bytes());
+            (signed, packed)
         })
         .await
         .ok_or_else(|| {
             tracing::error!("the signing pool did not answer");
             ApiError::code("2147")
         })?;
-    Ok(InvoiceRecord {
+    let record = InvoiceRecord {
         irn: irn.as_str().to_owned(),
         seller_gstin: invoice.seller_dtls.gstin.as_str().to_owned(),
         ecm_gstin: invoice
@@ -192,7 +196,8 @@ async fn sign_and_record(
         signed_invoice: signed.signed_invoice,
         signed_qr_code: signed.signed_qr_code,
         cancellation: None,
-    })
+    };
+    Ok((record, packed))
 }
 
 /// `2146`: the registry could not be reached; never issue an IRN that is not registered (D-57).

@@ -46,7 +46,7 @@ pub(super) async fn insert_invoices(
     // Before the write lock: this packs every signed invoice.
     let params = batch
         .iter()
-        .map(|new| InvoiceParams::new(&new.record))
+        .map(|new| InvoiceParams::new(&new.record, new.packed_signed_invoice.as_ref()))
         .collect::<StoreResult<Vec<_>>>()?;
     let mut tx = store.write(OP).await?;
     let live = live_sessions(&mut tx, &group_commit::session_tokens(batch)).await?;
@@ -81,7 +81,7 @@ pub(super) async fn insert_invoices(
             .push_bind(c.and_then(|c| c.remark.clone()))
             .push_bind(c.map(|c| c.by_gstin.clone()))
             .push_bind(p.cancel_portal)
-            .push_bind(&p.signed_invoice_packed);
+            .push_bind(p.signed_invoice_packed.as_deref());
     });
     insert.push(" ON CONFLICT (irn) DO NOTHING RETURNING irn");
     let inserted: Vec<(String,)> = insert

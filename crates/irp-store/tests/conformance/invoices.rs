@@ -2,9 +2,11 @@
 
 use std::sync::Arc;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use irp_store::{
-    Cancellation, InvoiceRecord, InvoiceStatus, NewInvoice, Registration, Session, SessionKey,
-    Store, StoreError,
+    Cancellation, InvoiceRecord, InvoiceStatus, NewInvoice, PackedSignedInvoice, Registration,
+    Session, SessionKey, Store, StoreError,
 };
 
 use crate::fixtures::{GSTIN, account, date, dt, invoice, irn, session};
@@ -357,6 +359,7 @@ fn unguarded(records: &[InvoiceRecord]) -> Vec<NewInvoice> {
         .map(|record| NewInvoice {
             record: record.clone(),
             session_token_hash: None,
+            packed_signed_invoice: None,
         })
         .collect()
 }
@@ -375,6 +378,7 @@ pub async fn group_commit_refuses_registrations_of_ended_sessions(ctx: Ctx) {
     let guarded = |n: u64, token: &Session| NewInvoice {
         record: invoice(n, 112_510_000_000_000 + n),
         session_token_hash: Some(token.token_hash.clone()),
+        packed_signed_invoice: None,
     };
     let batch = vec![
         guarded(21, &current),
@@ -383,6 +387,7 @@ pub async fn group_commit_refuses_registrations_of_ended_sessions(ctx: Ctx) {
         NewInvoice {
             record: invoice(24, 112_510_000_000_024),
             session_token_hash: None,
+            packed_signed_invoice: None,
         },
     ];
     let results = store.insert_invoices(&batch).await.expect("batch");
@@ -430,6 +435,7 @@ pub async fn group_commit_waits_for_a_session_ending_in_flight(ctx: Ctx) {
     let batch = vec![NewInvoice {
         record: invoice(31, 112_510_000_000_031),
         session_token_hash: Some(ending.token_hash.clone()),
+        packed_signed_invoice: None,
     }];
     let committing = tokio::spawn({
         let store = store.clone();
@@ -491,4 +497,24 @@ pub async fn signed_invoices_come_back_byte_for_byte(ctx: Ctx) {
         .await
         .expect("cancel");
     assert_eq!(cancelled.signed_invoice, texts[5]);
+
+    // Packed by the portal before the commit, from the payload it signed.
+    let token = crate::fixtures::signed_invoice(7);
+    let payload = URL_SAFE_NO_PAD
+        .decode(token.split('.').nth(1).expect("payload"))
+        .expect("base64url");
+    let prepacked = NewInvoice {
+        record: InvoiceRecord {
+            signed_invoice: token.clone(),
+            ..invoice(47, 112_510_000_000_047)
+        },
+        session_token_hash: None,
+        packed_signed_invoice: Some(PackedSignedInvoice::of(&token, &payload).expect("packs")),
+    };
+    store
+        .insert_invoices(std::slice::from_ref(&prepacked))
+        .await
+        .expect("prepacked");
+    let stored = store.invoice(&irn(47)).await.expect("get").expect("stored");
+    assert_eq!(stored.signed_invoice, token);
 }

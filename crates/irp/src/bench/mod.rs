@@ -369,6 +369,7 @@ async fn preload(store: Arc<dyn irp_store::Store>, count: u64) -> anyhow::Result
             .map(|record| irp_store::NewInvoice {
                 record,
                 session_token_hash: None,
+                packed_signed_invoice: None,
             })
             .collect();
         store.insert_invoices(&records).await?;
