@@ -508,8 +508,17 @@ impl<'o> ObjectWriter<'o> {
     }
 
     /// Writes the member's key and colon, and returns the output for its value, which the caller
-    /// writes as it must appear (so in a writer opened in a string, escaped once more).
+    /// writes itself. Only in a plain writer: in one opened in a string the caller would have to
+    /// escape its value once more, which the typed members do and a raw output cannot check.
     pub fn key(&mut self, name: &str) -> &mut String {
+        debug_assert!(
+            !self.in_string,
+            "a raw value in a string writer is not escaped"
+        );
+        self.member(name)
+    }
+
+    fn member(&mut self, name: &str) -> &mut String {
         if !self.empty {
             self.out.push(',');
         }
@@ -528,7 +537,7 @@ impl<'o> ObjectWriter<'o> {
     }
 
     pub fn str(&mut self, name: &str, value: &str) {
-        self.key(name);
+        self.member(name);
         self.string(value);
     }
 
@@ -542,10 +551,10 @@ impl<'o> ObjectWriter<'o> {
     /// opened in a string, only literals that need no escaping (numbers, `true`, `null`).
     pub fn raw(&mut self, name: &str, literal: &str) {
         debug_assert!(
-            !self.in_string || !literal.contains(['"', '\\']),
+            !self.in_string || !literal.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20),
             "a literal in a string needs escaping"
         );
-        self.key(name).push_str(literal);
+        self.member(name).push_str(literal);
     }
 
     pub fn num(&mut self, name: &str, value: &Number) {
@@ -570,7 +579,7 @@ impl<'o> ObjectWriter<'o> {
 
     pub fn object(&mut self, name: &str, write: impl FnOnce(&mut ObjectWriter<'_>)) {
         let in_string = self.in_string;
-        let out = self.key(name);
+        let out = self.member(name);
         let mut nested = ObjectWriter {
             in_string,
             ..ObjectWriter::open(out)
@@ -586,7 +595,7 @@ impl<'o> ObjectWriter<'o> {
         mut write: impl FnMut(&mut ObjectWriter<'_>, &T),
     ) {
         let in_string = self.in_string;
-        let out = self.key(name);
+        let out = self.member(name);
         out.push('[');
         for (index, item) in items.iter().enumerate() {
             if index > 0 {
@@ -846,6 +855,31 @@ mod tests {
         write(&mut object);
         object.close();
         assert_eq!(in_string, inside_a_string(&plain));
+    }
+
+    /// A raw value written into a string writer would go unescaped: debug builds refuse it.
+    #[test]
+    #[cfg(debug_assertions)]
+    fn a_string_writer_refuses_unescaped_values() {
+        for write in [
+            (|o: &mut ObjectWriter<'_>| {
+                o.key("K");
+            }) as fn(&mut ObjectWriter<'_>),
+            |o| o.raw("K", "\"quoted\""),
+            |o| o.raw("K", "1\n"),
+        ] {
+            let refused = std::panic::catch_unwind(|| {
+                let mut out = String::new();
+                write(&mut ObjectWriter::open_in_string(&mut out));
+            });
+            assert!(refused.is_err());
+        }
+        let mut out = String::new();
+        let mut plain = ObjectWriter::open(&mut out);
+        plain.key("K").push_str("\"v\"");
+        plain.raw("N", "1.5");
+        plain.close();
+        assert_eq!(out, r#"{"K":"v","N":1.5}"#);
     }
 
     proptest::proptest! {

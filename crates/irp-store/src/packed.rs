@@ -51,6 +51,33 @@ impl PackedSignedInvoice {
     pub(crate) fn bytes(&self) -> &[u8] {
         &self.0
     }
+
+    /// Whether these bytes are `jws` packed: the same header and signature segments, and a
+    /// payload of the length its middle segment encodes. The signature stands for the payload
+    /// (another payload would not carry it), so a caller who packed another token than the one
+    /// it stores is caught here for the cost of comparing a few hundred bytes, not by a reader
+    /// getting a token its client never saw.
+    pub(crate) fn packs(&self, jws: &str) -> bool {
+        let Some((header, encoded, signature)) = segments(jws) else {
+            return false;
+        };
+        let Some((_, rest)) = self.0.split_first() else {
+            return false;
+        };
+        let Some((packed_header, rest)) = take_segment(rest) else {
+            return false;
+        };
+        let Some((packed_signature, compressed)) = take_segment(rest) else {
+            return false;
+        };
+        let payload_len = zstd::zstd_safe::get_frame_content_size(compressed)
+            .ok()
+            .flatten()
+            .and_then(|size| usize::try_from(size).ok());
+        packed_header == header
+            && packed_signature == signature
+            && payload_len.and_then(|len| base64::encoded_len(len, false)) == Some(encoded.len())
+    }
 }
 
 /// The packed form of a compact JWS, or `None` when `jws` is not one that rebuilds exactly.
@@ -169,6 +196,26 @@ mod tests {
         // A payload that is not the token's is refused when its length shows it.
         assert_eq!(PackedSignedInvoice::of(&jws, &payload[1..]), None);
         assert_eq!(PackedSignedInvoice::of("not a token", b""), None);
+    }
+
+    #[test]
+    fn packed_bytes_know_the_token_they_were_made_from() {
+        let jws = realistic_jws();
+        let payload = URL_SAFE_NO_PAD
+            .decode(jws.split('.').nth(1).unwrap())
+            .unwrap();
+        let packed = PackedSignedInvoice::of(&jws, &payload).unwrap();
+        assert!(packed.packs(&jws));
+        let (head, signature) = jws.rsplit_once('.').unwrap();
+        let mut other_signature = signature.to_owned();
+        other_signature.replace_range(0..1, if signature.starts_with('A') { "B" } else { "A" });
+        assert!(!packed.packs(&format!("{head}.{other_signature}")));
+        let (header, rest) = jws.split_once('.').unwrap();
+        assert!(!packed.packs(&format!("{header}x.{rest}")));
+        let (payload_part, signature) = rest.split_once('.').unwrap();
+        assert!(!packed.packs(&format!("{header}.{payload_part}AAAA.{signature}")));
+        assert!(!packed.packs("not a token"));
+        assert!(!PackedSignedInvoice(Vec::new()).packs(&jws));
     }
 
     #[test]

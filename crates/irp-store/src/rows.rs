@@ -427,6 +427,9 @@ pub(crate) struct InvoiceParams<'a> {
 
 impl<'a> InvoiceParams<'a> {
     /// The parameters of `record`, its signed invoice packed here unless `packed` holds it.
+    /// Packed bytes of any other token than the record's are not trusted: the record's own
+    /// token is packed instead, so what is stored always rebuilds the token the client was
+    /// given.
     pub(crate) fn new(
         record: &'a InvoiceRecord,
         packed: Option<&'a PackedSignedInvoice>,
@@ -435,8 +438,10 @@ impl<'a> InvoiceParams<'a> {
         Ok(InvoiceParams {
             record,
             signed_invoice_packed: match packed {
-                Some(packed) => Some(Cow::Borrowed(packed.bytes())),
-                None => crate::packed::pack(&record.signed_invoice).map(Cow::Owned),
+                Some(packed) if packed.packs(&record.signed_invoice) => {
+                    Some(Cow::Borrowed(packed.bytes()))
+                }
+                _ => crate::packed::pack(&record.signed_invoice).map(Cow::Owned),
             },
             ack_no: int(record.ack_no, "invoices.ack_no")?,
             portal: int(record.portal, "invoices.portal")?,

@@ -43,7 +43,7 @@ pub(super) async fn insert_invoices(
     if batch.is_empty() {
         return Ok(Vec::new());
     }
-    // Before the write lock: this packs every signed invoice.
+    // Before the write lock: this packs every signed invoice not packed already.
     let params = batch
         .iter()
         .map(|new| InvoiceParams::new(&new.record, new.packed_signed_invoice.as_ref()))

@@ -60,15 +60,22 @@ pub(super) async fn create_user(store: &PostgresStore, user: &User) -> StoreResu
 
 /// Ends every session of a user inside the caller's transaction; returns how many ended.
 async fn end_sessions(tx: &mut PgConnection, op: &'static str, key: &str) -> StoreResult<u64> {
-    // Locked first in token order, the order a group commit share-locks the sessions it names
-    // (`invoices::live_sessions`): the delete alone would lock them in scan order.
-    sqlx::query("SELECT 1 FROM sessions WHERE user_key = $1 ORDER BY token_hash FOR UPDATE")
-        .bind(key)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| db_error(op, e))?;
-    let done = sqlx::query("DELETE FROM sessions WHERE user_key = $1")
-        .bind(key)
+    // Locked in token order, the order a group commit share-locks the sessions it names
+    // (`invoices::live_sessions`), and deleted by those tokens: a delete by user would read a
+    // fresh snapshot and could lock a session started in between out of order. A session
+    // started after the lock survives, as one started after the commit would.
+    let tokens: Vec<String> = sqlx::query_scalar(
+        "SELECT token_hash FROM sessions WHERE user_key = $1 ORDER BY token_hash FOR UPDATE",
+    )
+    .bind(key)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(|e| db_error(op, e))?;
+    if tokens.is_empty() {
+        return Ok(0);
+    }
+    let done = sqlx::query("DELETE FROM sessions WHERE token_hash = ANY($1)")
+        .bind(&tokens)
         .execute(tx)
         .await
         .map_err(|e| db_error(op, e))?;

@@ -449,6 +449,73 @@ pub async fn group_commit_waits_for_a_session_ending_in_flight(ctx: Ctx) {
     assert!(store.invoice(&irn(31)).await.expect("get").is_none());
 }
 
+/// A password change ends all of a user's sessions while batches naming them commit: each batch
+/// sees either every session (committed first) or none (after the change), never half, and
+/// neither side fails (on PostgreSQL both lock the sessions in token order).
+pub async fn ending_a_users_sessions_races_batches_cleanly(ctx: Ctx) {
+    let store = ctx.store;
+    account(&*store).await;
+    store
+        .create_client(&crate::fixtures::client("C2"))
+        .await
+        .expect("client");
+    store
+        .create_user(&crate::fixtures::user("Multi", GSTIN, &["C1", "C2"]))
+        .await
+        .expect("user");
+    for round in 0..6u64 {
+        let first = session(
+            &SessionKey::new("C1", "Multi", GSTIN),
+            &format!("e{round}"),
+            "2025-07-01 10:00:00",
+            360,
+        );
+        let second = session(
+            &SessionKey::new("C2", "Multi", GSTIN),
+            &format!("d{round}"),
+            "2025-07-01 10:00:00",
+            360,
+        );
+        store.start_session(&first).await.expect("first");
+        store.start_session(&second).await.expect("second");
+        let batch: Vec<NewInvoice> = [&second, &first]
+            .iter()
+            .enumerate()
+            .map(|(k, session)| {
+                let n = 60 + 2 * round + k as u64;
+                NewInvoice {
+                    record: invoice(n, 112_510_000_000_000 + n),
+                    session_token_hash: Some(session.token_hash.clone()),
+                    packed_signed_invoice: None,
+                }
+            })
+            .collect();
+        let committing = tokio::spawn({
+            let store = store.clone();
+            async move { store.insert_invoices(&batch).await }
+        });
+        store
+            .set_password("Multi", "$argon2id$new", dt("2025-07-01 10:30:00"))
+            .await
+            .expect("password");
+        let results = committing.await.expect("task").expect("batch");
+        assert!(
+            results == [Registration::Inserted, Registration::Inserted]
+                || results == [Registration::SessionEnded, Registration::SessionEnded],
+            "round {round}: {results:?}"
+        );
+        for ended in [&first, &second] {
+            assert_eq!(
+                store
+                    .session_by_token(&ended.token_hash)
+                    .await
+                    .expect("by token"),
+                None
+            );
+        }
+    }
+}
+
 /// Signed invoices come back byte for byte whatever their form at rest: real-looking tokens
 /// (kept packed), and text that is not a canonical compact JWS (kept as it is), through the
 /// single insert, the group commit, a duplicate's winner and a cancellation.
@@ -517,4 +584,20 @@ pub async fn signed_invoices_come_back_byte_for_byte(ctx: Ctx) {
         .expect("prepacked");
     let stored = store.invoice(&irn(47)).await.expect("get").expect("stored");
     assert_eq!(stored.signed_invoice, token);
+
+    // Packed bytes of another token are not trusted: the record's own token is what is kept.
+    let mismatched = NewInvoice {
+        record: InvoiceRecord {
+            signed_invoice: crate::fixtures::signed_invoice(8),
+            ..invoice(48, 112_510_000_000_048)
+        },
+        session_token_hash: None,
+        packed_signed_invoice: prepacked.packed_signed_invoice.clone(),
+    };
+    store
+        .insert_invoices(std::slice::from_ref(&mismatched))
+        .await
+        .expect("mismatched");
+    let stored = store.invoice(&irn(48)).await.expect("get").expect("stored");
+    assert_eq!(stored.signed_invoice, crate::fixtures::signed_invoice(8));
 }

@@ -59,6 +59,7 @@ conformance! {
     invoices::group_commit_that_fails_registers_nothing,
     invoices::group_commit_refuses_registrations_of_ended_sessions,
     invoices::group_commit_waits_for_a_session_ending_in_flight,
+    invoices::ending_a_users_sessions_races_batches_cleanly,
     invoices::signed_invoices_come_back_byte_for_byte,
     invoices::concurrent_inserts_register_once,
     invoices::two_instances_register_once,
