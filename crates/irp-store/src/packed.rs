@@ -58,16 +58,11 @@ impl PackedSignedInvoice {
     /// it stores is caught here for the cost of comparing a few hundred bytes, not by a reader
     /// getting a token its client never saw.
     pub(crate) fn packs(&self, jws: &str) -> bool {
-        let Some((header, encoded, signature)) = segments(jws) else {
-            return false;
-        };
-        let Some((_, rest)) = self.0.split_first() else {
-            return false;
-        };
-        let Some((packed_header, rest)) = take_segment(rest) else {
-            return false;
-        };
-        let Some((packed_signature, compressed)) = take_segment(rest) else {
+        let (
+            Some((header, encoded, signature)),
+            Some((packed_header, packed_signature, compressed)),
+        ) = (segments(jws), parts(&self.0))
+        else {
             return false;
         };
         let payload_len = zstd::zstd_safe::get_frame_content_size(compressed)
@@ -114,12 +109,7 @@ fn pack_parts(header: &str, payload: &[u8], signature: &str) -> Option<Vec<u8>> 
 
 /// The JWS a [`pack`] result was made from; `None` when the bytes are not such a result.
 pub(crate) fn unpack(packed: &[u8]) -> Option<String> {
-    let (&version, rest) = packed.split_first()?;
-    if version != VERSION {
-        return None;
-    }
-    let (header, rest) = take_segment(rest)?;
-    let (signature, compressed) = take_segment(rest)?;
+    let (header, signature, compressed) = parts(packed)?;
     let size = zstd::zstd_safe::get_frame_content_size(compressed).ok()??;
     if size > MAX_PAYLOAD {
         return None;
@@ -132,6 +122,17 @@ pub(crate) fn unpack(packed: &[u8]) -> Option<String> {
     jws.push('.');
     jws.push_str(signature);
     Some(jws)
+}
+
+/// The header, the signature and the zstd frame of packed bytes of this version.
+fn parts(packed: &[u8]) -> Option<(&str, &str, &[u8])> {
+    let (&version, rest) = packed.split_first()?;
+    if version != VERSION {
+        return None;
+    }
+    let (header, rest) = take_segment(rest)?;
+    let (signature, compressed) = take_segment(rest)?;
+    Some((header, signature, compressed))
 }
 
 /// A u16-length-prefixed UTF-8 segment and what follows it.
@@ -172,6 +173,15 @@ mod tests {
         )
     }
 
+    /// A realistic token and its middle segment decoded, as the signing thread has them.
+    fn realistic_jws_and_payload() -> (String, Vec<u8>) {
+        let jws = realistic_jws();
+        let payload = URL_SAFE_NO_PAD
+            .decode(jws.split('.').nth(1).unwrap())
+            .unwrap();
+        (jws, payload)
+    }
+
     #[test]
     fn a_signed_invoice_rebuilds_byte_for_byte_at_a_fraction_of_its_size() {
         let jws = realistic_jws();
@@ -187,10 +197,7 @@ mod tests {
 
     #[test]
     fn packing_from_the_payload_at_hand_gives_the_same_bytes() {
-        let jws = realistic_jws();
-        let payload = URL_SAFE_NO_PAD
-            .decode(jws.split('.').nth(1).unwrap())
-            .unwrap();
+        let (jws, payload) = realistic_jws_and_payload();
         let packed = PackedSignedInvoice::of(&jws, &payload).expect("packs");
         assert_eq!(Some(packed.bytes().to_vec()), pack(&jws));
         // A payload that is not the token's is refused when its length shows it.
@@ -200,10 +207,7 @@ mod tests {
 
     #[test]
     fn packed_bytes_know_the_token_they_were_made_from() {
-        let jws = realistic_jws();
-        let payload = URL_SAFE_NO_PAD
-            .decode(jws.split('.').nth(1).unwrap())
-            .unwrap();
+        let (jws, payload) = realistic_jws_and_payload();
         let packed = PackedSignedInvoice::of(&jws, &payload).unwrap();
         assert!(packed.packs(&jws));
         let (head, signature) = jws.rsplit_once('.').unwrap();
