@@ -84,12 +84,8 @@ pub(crate) fn pack(jws: &str) -> Option<Vec<u8>> {
 
 /// The header, payload and signature segments of a compact JWS.
 fn segments(jws: &str) -> Option<(&str, &str, &str)> {
-    let mut segments = jws.split('.');
-    let (header, payload, signature) = (segments.next()?, segments.next()?, segments.next()?);
-    if segments.next().is_some() {
-        return None;
-    }
-    Some((header, payload, signature))
+    let compact = irp_core::jws::Compact::split(jws)?;
+    Some((compact.header, compact.payload, compact.signature))
 }
 
 fn pack_parts(header: &str, payload: &[u8], signature: &str) -> Option<Vec<u8>> {
