@@ -107,7 +107,7 @@ async fn cancel_inner(
         .ok_or_else(|| one("238"))?;
 
     // Envelope `{"action":"CANEWB","data":"…"}`.
-    let body = read_body(body, state.settings.max_body_bytes)
+    let body = read_body(body, state.settings.limits.max_body_bytes)
         .await
         .map_err(|_| one("100"))?;
     let document = json::parse(&body).map_err(|_| one("100"))?;
@@ -181,7 +181,7 @@ async fn cancel_inner(
     if ewb.status != EwbStatus::Active || !(ewb.gen_gstin == gstin || owns_irn) {
         return Err(one("312"));
     }
-    if now - ewb.ewb_dt > Duration::hours(state.settings.ewb_cancel_window_hours) {
+    if now - ewb.ewb_dt > Duration::hours(state.settings.ewb.cancel_window_hours) {
         return Err(one("315"));
     }
     let cancellation = EwbCancellation {

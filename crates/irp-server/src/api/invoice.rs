@@ -34,7 +34,7 @@ pub async fn generate(
     body: Body,
 ) -> Result<Envelope, ApiError> {
     let headers = Headers::from_map(&headers);
-    let body = read_body(body, state.settings.max_body_bytes_large).await?;
+    let body = read_body(body, state.settings.limits.max_body_bytes_large).await?;
     let caller = authenticate(&state, &headers, SessionSource::Cache).await?;
     match register_invoice(&state, &caller, &body).await {
         Ok(envelope) => Ok(envelope),
@@ -47,7 +47,7 @@ async fn register_invoice(
     caller: &Caller,
     body: &[u8],
 ) -> Result<Envelope, ApiError> {
-    if body.len() > state.settings.max_body_bytes
+    if body.len() > state.settings.limits.max_body_bytes
         && !allows_large_bodies(state, &caller.gstin).await?
     {
         return Err(ApiError::code("5002"));
@@ -191,7 +191,7 @@ async fn sign_and_record(
         ack_no: ack_no.get(),
         ack_dt: now,
         status: InvoiceStatus::Active,
-        portal: state.settings.portal_id,
+        portal: state.settings.portal.id,
         generated_by: caller.gstin.clone(),
         signed_invoice: signed.signed_invoice,
         signed_qr_code: signed.signed_qr_code,
@@ -227,7 +227,7 @@ fn duplicate(state: &AppState, existing: &InvoiceRecord, role: Role, caller: &Ca
 
 /// The envelope's AckDt: equal to the signed one unless `ack.envelope_minute_rounding` (D-09).
 fn envelope_ack_dt(state: &AppState, ack_dt: NaiveDateTime) -> String {
-    let shown = if state.settings.envelope_minute_rounding {
+    let shown = if state.settings.ack.envelope_minute_rounding {
         ack_dt.with_second(0).unwrap_or(ack_dt)
     } else {
         ack_dt
@@ -271,7 +271,7 @@ pub(super) fn irp_header(headers: &Headers) -> Result<Option<u8>, ApiError> {
 fn visible(state: &AppState, record: &InvoiceRecord, irp: Option<u8>) -> bool {
     match state.settings.compat {
         Compat::Native => true,
-        Compat::Nic => record.portal == irp.unwrap_or(state.settings.portal_id),
+        Compat::Nic => record.portal == irp.unwrap_or(state.settings.portal.id),
     }
 }
 
@@ -319,7 +319,8 @@ pub async fn get_by_irn(
         return Err(ApiError::code("2226"));
     }
     if state.settings.compat == Compat::Nic
-        && state.clock.now() - record.ack_dt > Duration::hours(state.settings.irn_window_hours)
+        && state.clock.now() - record.ack_dt
+            > Duration::hours(state.settings.retrieval.irn_window_hours)
     {
         return Err(ApiError::code("2283"));
     }
@@ -378,7 +379,8 @@ pub async fn get_by_document(
         return Err(ApiError::code("2226"));
     }
     if state.settings.compat == Compat::Nic
-        && state.clock.now() - record.ack_dt > Duration::hours(state.settings.doc_window_hours)
+        && state.clock.now() - record.ack_dt
+            > Duration::hours(state.settings.retrieval.doc_window_hours)
     {
         return Err(ApiError::code("2148"));
     }
@@ -393,7 +395,7 @@ pub async fn cancel(
     body: Body,
 ) -> Result<Envelope, ApiError> {
     let headers = Headers::from_map(&headers);
-    let body = read_body(body, state.settings.max_body_bytes).await?;
+    let body = read_body(body, state.settings.limits.max_body_bytes).await?;
     let caller = authenticate(&state, &headers, SessionSource::Registry).await?;
     let irp = irp_header(&headers)?;
     let plaintext = caller.decrypt(&envelope_data(&body)?)?;
@@ -406,7 +408,7 @@ pub async fn cancel(
         return Err(ApiError::code("9999"));
     }
     let now = state.clock.now();
-    if now - record.ack_dt > Duration::hours(state.settings.cancel_window_hours) {
+    if now - record.ack_dt > Duration::hours(state.settings.cancel.window_hours) {
         return Err(ApiError::code("2270"));
     }
     // C-07: cancel the e-way bill first.
@@ -421,7 +423,7 @@ pub async fn cancel(
         reason: request.reason,
         remark: request.remark,
         by_gstin: caller.gstin.clone(),
-        portal: state.settings.portal_id,
+        portal: state.settings.portal.id,
     };
     let after = state
         .store

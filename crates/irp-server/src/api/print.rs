@@ -43,13 +43,14 @@ pub async fn print(
     let signed_data = signed_data(&record)
         .ok_or_else(|| internal("reading a stored signed invoice", &"undecodable payload"))?;
     let printed_on = format_timestamp(state.clock.now());
-    let printed_from = portal_name(state.settings.portal_id);
+    let printed_from = portal_name(state.settings.portal.id);
     let (content_type, content) = match format.as_str() {
         "html" => {
             let invoice = bind_stored(&signed_data, &record.irn)
                 .ok_or_else(|| internal("binding a stored signed invoice", &"schema"))?;
-            let qr_svg = irp_core::qr::render_svg(&record.signed_qr_code, state.settings.qr_ecc)
-                .map_err(|error| internal("rendering the QR code", &error))?;
+            let qr_svg =
+                irp_core::qr::render_svg(&record.signed_qr_code, state.settings.print.qr_ecc)
+                    .map_err(|error| internal("rendering the QR code", &error))?;
             let page = page(&record, &invoice, qr_svg, printed_from, printed_on);
             let html = page
                 .render()
