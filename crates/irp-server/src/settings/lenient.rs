@@ -7,6 +7,8 @@ use std::fmt;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, Visitor};
 use toml::Value;
 
+use super::names::join;
+
 /// A value that could not be read, and where.
 #[derive(Debug)]
 pub(super) struct Error {
@@ -77,14 +79,6 @@ impl Lenient {
     pub fn read<T: DeserializeOwned>(self) -> Result<T, Error> {
         let key = self.key.clone();
         T::deserialize(self).map_err(|error| error.at(&key))
-    }
-}
-
-fn join(prefix: &str, key: &str) -> String {
-    if prefix.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{prefix}.{key}")
     }
 }
 

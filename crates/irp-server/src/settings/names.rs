@@ -24,9 +24,9 @@ pub const OTHER_VARIABLES: &[(&str, &str)] = &[
     ("IRP_BENCH_PRELOADS", "scripts/bench-all.sh"),
 ];
 
-const BULK: &str = "the bulk endpoints (09-bulk.md, D-32) are not implemented";
-const THROTTLE: &str = "the throttle of repeated failures (D-56) is not implemented";
-const RETURNS: &str = "the returns views (11-returns.md) are not implemented";
+const BULK: &str = "there are no bulk endpoints (09-bulk.md, D-32)";
+const THROTTLE: &str = "there is no throttle of repeated failures (D-56)";
+const RETURNS: &str = "there are no returns views (11-returns.md)";
 
 /// Keys of the spec that nothing implements yet. They are refused with the reason rather than
 /// accepted and ignored, so that no operator believes a limit is in force when it is not.
