@@ -136,6 +136,10 @@ mod tests {
                 ),
             ]
         );
+        let found = errors(&format!(r#"{{"Irn":"{IRN}","CnlRsn":"01"}}"#));
+        assert_eq!(found[0].2, "The field CnlRsn must be one of: 1, 2, 3, 4.");
+        let found = errors(&format!(r#"{{"Irn":"{IRN}","CnlRsn":""}}"#));
+        assert_eq!(found[0].2, "The CnlRsn field is required.");
         let exactly_100 = "y".repeat(100);
         let body = format!(r#"{{"Irn":"{IRN}","CnlRsn":"1","CnlRem":"{exactly_100}"}}"#);
         assert!(parse_cancel_request(body.as_bytes()).is_ok());

@@ -45,7 +45,7 @@ pub async fn authenticate(
         .get("gstin")
         .or_code(Code::E1004)?
         .to_ascii_uppercase();
-    let body = read_body(body, state.settings.max_body_bytes).await?;
+    let body = read_body(body, state.settings.limits.max_body_bytes).await?;
     let data = envelope_data(&body)?;
     // D-50: every failure of this step is the same 1013, with no detail.
     let plaintext = protocol::decrypt_credentials(&state.auth_key, &data)
@@ -72,12 +72,12 @@ pub async fn authenticate(
             .or_code(Code::E5001)?
     };
     if !password_ok {
-        let lock_until = now + Duration::minutes(state.settings.lockout_minutes);
+        let lock_until = now + Duration::minutes(state.settings.auth.lockout_minutes);
         state
             .store
             .record_login_failure(
                 &user.user_name,
-                state.settings.max_failed_logins,
+                state.settings.auth.max_failed_logins,
                 lock_until,
             )
             .await
@@ -129,7 +129,7 @@ async fn session_for(
         .await
         .or_code(Code::E5001)?;
     if let Some(session) = live {
-        let refresh_window = Duration::minutes(state.settings.force_refresh_window_minutes);
+        let refresh_window = Duration::minutes(state.settings.auth.force_refresh_window_minutes);
         let refresh = force_refresh && session.expires_at - now <= refresh_window;
         let token = state
             .sealer
@@ -145,7 +145,7 @@ async fn session_for(
     }
     let token = protocol::generate_auth_token();
     let sek = protocol::generate_sek();
-    let expires_at = now + Duration::minutes(state.settings.token_minutes);
+    let expires_at = now + Duration::minutes(state.settings.auth.token_minutes);
     let session = Session {
         key: key.clone(),
         token_hash: secrets::token_hash(&token),

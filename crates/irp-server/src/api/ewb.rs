@@ -22,9 +22,9 @@ use crate::state::AppState;
 impl AppState {
     fn ewb_settings(&self) -> EwbSettings {
         EwbSettings {
-            distance_check: self.settings.ewb_distance_check,
-            road_factor: self.settings.ewb_road_factor,
-            max_distance_factor: self.settings.ewb_max_distance_factor,
+            distance_check: self.settings.ewb.distance_check,
+            road_factor: self.settings.ewb.road_factor,
+            max_distance_factor: self.settings.ewb.max_distance_factor,
         }
     }
 }
@@ -107,7 +107,7 @@ async fn create(
         trans_doc_dt: transport.trans_doc_dt,
         veh_no: transport.veh_no.clone(),
         veh_type: transport.veh_type.clone(),
-        portal: state.settings.portal_id,
+        portal: state.settings.portal.id,
         cancellation: None,
     };
     match state

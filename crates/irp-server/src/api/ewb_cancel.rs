@@ -95,7 +95,7 @@ impl FromRequest<AppState> for EwbCall {
         let (parts, body) = request.into_parts();
         let headers = Headers::from_map(&parts.headers);
         let (gstin, sek, now) = check_token(state, &headers).await?;
-        let body = read_body(body, state.settings.max_body_bytes)
+        let body = read_body(body, state.settings.limits.max_body_bytes)
             .await
             .map_err(|_| EwbApiResponse::error(Code::E100))?;
         let document = json::parse(&body).map_err(|_| EwbApiResponse::error(Code::E100))?;
@@ -249,7 +249,7 @@ pub async fn cancel_ewb(
     if ewb.status != EwbStatus::Active || !(ewb.gen_gstin == gstin || owns_irn) {
         return Err(ApiError::code(Code::E312));
     }
-    if cancellation.at - ewb.ewb_dt > Duration::hours(state.settings.ewb_cancel_window_hours) {
+    if cancellation.at - ewb.ewb_dt > Duration::hours(state.settings.ewb.cancel_window_hours) {
         return Err(ApiError::code(Code::E315));
     }
     let after = state

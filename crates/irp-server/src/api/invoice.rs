@@ -30,7 +30,7 @@ pub async fn generate(
 ) -> Result<Envelope, ApiError> {
     let caller = request.caller();
     let answer = async {
-        if request.body_len() > state.settings.max_body_bytes
+        if request.body_len() > state.settings.limits.max_body_bytes
             && !allows_large_bodies(&state, &caller.gstin).await?
         {
             return Err(ApiError::code(Code::E5002));
@@ -177,7 +177,7 @@ async fn sign_and_record(
         ack_no: ack_no.get(),
         ack_dt: now,
         status: InvoiceStatus::Active,
-        portal: state.settings.portal_id,
+        portal: state.settings.portal.id,
         generated_by: caller.gstin.clone(),
         signed_invoice: signed.signed_invoice,
         signed_qr_code: signed.signed_qr_code,
@@ -210,7 +210,7 @@ fn duplicate(state: &AppState, existing: &InvoiceRecord, role: Role, caller: &Ca
 
 /// The envelope's AckDt: equal to the signed one unless `ack.envelope_minute_rounding` (D-09).
 fn envelope_ack_dt(state: &AppState, ack_dt: NaiveDateTime) -> String {
-    let shown = if state.settings.envelope_minute_rounding {
+    let shown = if state.settings.ack.envelope_minute_rounding {
         ack_dt.with_second(0).unwrap_or(ack_dt)
     } else {
         ack_dt
@@ -252,7 +252,8 @@ pub async fn get_by_irn(
         return Err(ApiError::code(Code::E2226));
     }
     if state.settings.compat == Compat::Nic
-        && state.clock.now() - record.ack_dt > Duration::hours(state.settings.irn_window_hours)
+        && state.clock.now() - record.ack_dt
+            > Duration::hours(state.settings.retrieval.irn_window_hours)
     {
         return Err(ApiError::code(Code::E2283));
     }
@@ -300,7 +301,8 @@ pub async fn get_by_document(
         return Err(ApiError::code(Code::E2226));
     }
     if state.settings.compat == Compat::Nic
-        && state.clock.now() - record.ack_dt > Duration::hours(state.settings.doc_window_hours)
+        && state.clock.now() - record.ack_dt
+            > Duration::hours(state.settings.retrieval.doc_window_hours)
     {
         return Err(ApiError::code(Code::E2148));
     }
@@ -336,7 +338,7 @@ pub async fn cancel_invoice(
         return Err(ApiError::code(Code::E9999));
     }
     let now = state.clock.now();
-    if now - record.ack_dt > Duration::hours(state.settings.cancel_window_hours) {
+    if now - record.ack_dt > Duration::hours(state.settings.cancel.window_hours) {
         return Err(ApiError::code(Code::E2270));
     }
     // C-07: cancel the e-way bill first.
@@ -348,7 +350,7 @@ pub async fn cancel_invoice(
         reason: request.reason,
         remark: request.remark.clone(),
         by_gstin: caller.gstin.clone(),
-        portal: state.settings.portal_id,
+        portal: state.settings.portal.id,
     };
     let after = state
         .store

@@ -104,7 +104,7 @@ pub struct Standard;
 
 impl BodyRules for Standard {
     fn limit(settings: &Settings) -> usize {
-        settings.max_body_bytes
+        settings.limits.max_body_bytes
     }
 }
 
@@ -114,7 +114,7 @@ pub struct Generate;
 
 impl BodyRules for Generate {
     fn limit(settings: &Settings) -> usize {
-        settings.max_body_bytes_large
+        settings.limits.max_body_bytes_large
     }
     const SESSION: SessionSource = SessionSource::Cache;
 }

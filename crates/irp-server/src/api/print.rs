@@ -34,14 +34,15 @@ pub async fn print(
     }
     let signed_data = signed_data(&record)?;
     let printed_on = format_timestamp(state.clock.now());
-    let printed_from = portal_name(state.settings.portal_id);
+    let printed_from = portal_name(state.settings.portal.id);
     let (content_type, content) = match format.as_str() {
         "html" => {
             let invoice = bind_stored(&signed_data, &record.irn)
                 .ok_or("the stored signed invoice does not bind")
                 .or_code(Code::E5001)?;
-            let qr_svg = irp_core::qr::render_svg(&record.signed_qr_code, state.settings.qr_ecc)
-                .or_code(Code::E5001)?;
+            let qr_svg =
+                irp_core::qr::render_svg(&record.signed_qr_code, state.settings.print.qr_ecc)
+                    .or_code(Code::E5001)?;
             let page = page(&record, &invoice, qr_svg, printed_from, printed_on);
             let html = page.render().or_code(Code::E5001)?;
             ("text/html; charset=utf-8", html)

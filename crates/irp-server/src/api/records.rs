@@ -21,7 +21,7 @@ use crate::state::AppState;
 pub fn visible(state: &AppState, record: &InvoiceRecord, irp: Option<u8>) -> bool {
     match state.settings.compat {
         Compat::Native => true,
-        Compat::Nic => record.portal == irp.unwrap_or(state.settings.portal_id),
+        Compat::Nic => record.portal == irp.unwrap_or(state.settings.portal.id),
     }
 }
 
