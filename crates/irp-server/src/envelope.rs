@@ -1,8 +1,10 @@
 //! The NIC response envelope (`01` §7) and the one error type of the API boundary.
 //!
 //! `{"Status":…,"ErrorDetails":…,"Data":…,"InfoDtls":…}` in exactly that order, always HTTP 200
-//! except where the spec says otherwise. The JSON is written by hand because the key order is
-//! part of the contract.
+//! except where the spec says otherwise. The JSON is written by hand, though serde would keep
+//! this key order too: `Data` is JSON the `ObjectWriter` has already written (with the client's
+//! number literals), which serde could embed only by re-parsing it, and the error types come from
+//! the serde-free core (`docs/DECISIONS.md`).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

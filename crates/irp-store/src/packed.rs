@@ -37,8 +37,9 @@ pub struct PackedSignedInvoice(Vec<u8>);
 
 impl PackedSignedInvoice {
     /// Packs `jws` given `payload`, the bytes its middle segment encodes; `None` when the token
-    /// would not rebuild exactly (see [`pack`]). The caller vouches that `payload` is that
-    /// segment decoded: only its length is checked here (debug builds check every byte).
+    /// would not rebuild exactly (by the rules of the private `pack`). The caller vouches that
+    /// `payload` is that segment decoded: only its length is checked here (debug builds check
+    /// every byte).
     pub fn of(jws: &str, payload: &[u8]) -> Option<PackedSignedInvoice> {
         let (header, encoded, signature) = segments(jws)?;
         if base64::encoded_len(payload.len(), false) != Some(encoded.len()) {
