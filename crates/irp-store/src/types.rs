@@ -186,7 +186,7 @@ pub enum Registration {
     SessionEnded,
 }
 
-/// A registration for [`crate::Store::insert_invoices`].
+/// A registration for [`crate::Invoices::insert_invoices`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewInvoice {
     pub record: InvoiceRecord,
@@ -266,7 +266,7 @@ pub struct EwbRecord {
     pub cancellation: Option<EwbCancellation>,
 }
 
-/// The outcome of [`crate::Store::insert_ewb`].
+/// The outcome of [`crate::EwayBills::insert_ewb`].
 // Returned once per call and matched at once; boxing the record would buy nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -43,7 +43,7 @@ impl Caller {
     }
 }
 
-/// Where [`authenticate`] reads the session from.
+/// Where the pipeline reads a call's session from.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum SessionSource {
     /// The registry, on every call: ending a session takes effect at once (`07` §4.1).

@@ -32,7 +32,7 @@ impl Invoices for PostgresStore {
     /// Group commit: the records in one transaction and one fsync, written with one multi-row
     /// insert and one multi-row audit insert, so a batch costs a handful of statements rather than
     /// two per record. The sessions the batch names are read first, in the same transaction, so a
-    /// record whose session has ended is not written (see [`crate::group_commit::admit`] for the
+    /// record whose session has ended is not written (see `group_commit::admit` for the
     /// order, which keeps racing batches from deadlocking). If the transaction fails, no record of
     /// the batch is registered and every caller gets the error.
     async fn insert_invoices(&self, batch: &[NewInvoice]) -> StoreResult<Vec<Registration>> {
