@@ -19,6 +19,10 @@ pub const OTHER_VARIABLES: &[(&str, &str)] = &[
         "IRP_TEST_DATABASE_URL",
         "the PostgreSQL variants of the tests",
     ),
+    (
+        "IRP_TEST_RUN_ID",
+        "scripts/test.sh: marks the run's scratch databases",
+    ),
     ("IRP_FUZZ_CASES", "the fuzz tests of irp-core"),
     ("IRP_BENCH_DATABASE_URL", "scripts/bench-all.sh"),
     ("IRP_BENCH_PRELOADS", "scripts/bench-all.sh"),
@@ -112,7 +116,8 @@ pub(super) fn variable_hint(name: &str) -> String {
 }
 
 /// The known name a typo most likely meant: one a few edits away, or else one that ends with
-/// `tail` (a key written without its section: `strict_decimals`, `IRP_STRICT_DECIMALS`).
+/// `tail` (a key written without its section: `strict_decimals` in a file, or its variable in the
+/// environment).
 fn hint(name: &str, tail: &str, known: &[String], separator: &str) -> String {
     let nearest = known
         .iter()

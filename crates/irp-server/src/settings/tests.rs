@@ -511,3 +511,55 @@ fn the_configuration_reference_lists_every_setting() {
         assert!(doc.contains(&format!("`{name}`")), "{name}");
     }
 }
+
+/// Every `IRP_…` name the repository's scripts and code use is a setting's variable or one of
+/// [`OTHER_VARIABLES`]; otherwise `irp serve` would refuse to start wherever it is set (as it did
+/// under `scripts/test.sh` for `IRP_TEST_RUN_ID`).
+#[test]
+fn every_irp_variable_the_repository_uses_is_known() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut files = vec![root.join("scripts"), root.join("crates"), root.join(".ci")];
+    let mut used = std::collections::BTreeSet::new();
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            if path.file_name().is_some_and(|name| name == "target") {
+                continue;
+            }
+            for entry in std::fs::read_dir(&path).unwrap() {
+                files.push(entry.unwrap().path());
+            }
+            continue;
+        }
+        // This file spells unknown names on purpose, to see them refused.
+        if path.ends_with("settings/tests.rs") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let bytes = text.as_bytes();
+        let mut start = 0;
+        while let Some(found) = text[start..].find("IRP_") {
+            let begin = start + found;
+            let end = begin
+                + bytes[begin..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || **b == b'_')
+                    .count();
+            let name = &text[begin..end];
+            // A prefix spelt in documentation or a format string (`IRP_`, `IRP_…`) names nothing.
+            if name.len() > 4 && !name.ends_with('_') {
+                used.insert(name.to_owned());
+            }
+            start = end.max(begin + 4);
+        }
+    }
+    let settings: Vec<String> = keys().iter().map(|key| env_name(key)).collect();
+    let unknown: Vec<&String> = used
+        .iter()
+        .filter(|name| {
+            !settings.contains(name) && !OTHER_VARIABLES.iter().any(|(other, _)| other == name)
+        })
+        .collect();
+    assert!(unknown.is_empty(), "unknown IRP_ variables: {unknown:?}");
+}
