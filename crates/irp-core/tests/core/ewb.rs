@@ -564,3 +564,59 @@ fn e08_standard_registration_numbers_at_their_edges() {
         assert!(!vehicle_number_is_valid(invalid), "{invalid}");
     }
 }
+
+/// `06` §5.6, `^[0-9]{2}BH[0-9]{4}[A-Z]{1,2}$`: each part wrong on its own is refused.
+#[test]
+fn e08_bharat_series_numbers_need_every_part() {
+    use irp_core::ewb::vehicle_number_is_valid;
+    for valid in ["22BH1234A", "22BH1234AB"] {
+        assert!(vehicle_number_is_valid(valid), "{valid}");
+    }
+    for invalid in [
+        "22BH1234",    // no letters
+        "22BH1234ABC", // three letters
+        "KABH1234AB",  // letters for the year
+        "22XY1234AB",  // not BH
+        "22BH12345A",  // five digits
+    ] {
+        assert!(!vehicle_number_is_valid(invalid), "{invalid}");
+    }
+}
+
+#[test]
+fn e11_a_transport_document_of_the_invoice_date_or_of_today_is_allowed() {
+    for day in ["01/07/2025", "10/07/2025"] {
+        let transport = Transport {
+            trans_doc_no: Some("LR/1".to_owned()),
+            trans_doc_dt: Some(date(day)),
+            ..road()
+        };
+        assert_eq!(run(&goods_invoice(), &transport, |_| {}), Ok(1100), "{day}");
+    }
+}
+
+/// `06` §5.3 step 4: with `ewb.distance_check` off, a given distance is never refused.
+#[test]
+fn e15_the_plausibility_check_can_be_switched_off() {
+    let invoice = goods_invoice();
+    let (dispatch, ship_to) = places(&invoice, None, None);
+    let transport = Transport {
+        distance_km: 100,
+        ..road()
+    };
+    let facts = EwbFacts {
+        invoice: &invoice,
+        transport: &transport,
+        dispatch,
+        ship_to,
+        blocked_gstins: Vec::new(),
+        transporter_inactive: false,
+        today: today(),
+    };
+    let off = EwbSettings {
+        distance_check: false,
+        ..EwbSettings::default()
+    };
+    assert_eq!(check(&facts, &off).map(|plan| plan.distance_km), Ok(100));
+    assert!(check(&facts, &EwbSettings::default()).is_err());
+}
