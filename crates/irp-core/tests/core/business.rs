@@ -1439,3 +1439,93 @@ fn a07_the_total_without_taxes_is_accepted_only_under_reverse_charge() {
     invoice["ValDtls"]["TotInvVal"] = json!(1780);
     assert!(validate(&invoice).is_ok(), "{:?}", validate(&invoice).err());
 }
+
+#[test]
+fn p04_a_cancelled_seller_may_invoice_from_its_registration_day_to_its_deregistration_day() {
+    // `DtReg` ≤ `DocDtls.Dt` ≤ `DtDReg` is allowed, both ends included.
+    for (registered, deregistered) in [("01/07/2025", "01/08/2025"), ("01/01/2020", "01/07/2025")] {
+        let mut register = register();
+        set_status(&mut register, SELLER, |t| {
+            t.status = RegistrationStatus::Cnl;
+            t.registered_on = Some(date(registered));
+            t.deregistered_on = Some(date(deregistered));
+        });
+        let result = validate_with(&intra_state(), &Rules::default(), &register);
+        assert!(
+            result.is_ok(),
+            "{registered}–{deregistered}: {:?}",
+            result.err()
+        );
+    }
+}
+
+#[test]
+fn t04_both_cgst_and_sgst_must_be_present() {
+    // SGST missing on a taxable intra item: T-04, T-05 (25 ≠ 0) and A-03 (0 ≠ 25).
+    let mut invoice = intra_state();
+    invoice["ItemList"][0]["SgstAmt"] = Value::Null;
+    invoice["ItemList"][0]["TotItemVal"] = json!(1025);
+    invoice["ValDtls"] = json!({"AssVal": 1000, "CgstVal": 25, "TotInvVal": 1025});
+    assert_eq!(
+        codes(&validate(&invoice).unwrap_err()),
+        vec![
+            ("2241", "ItemList[0].CgstAmt".to_owned()),
+            ("2227", "ItemList[0].SgstAmt".to_owned()),
+            ("2234", "ItemList[0].CgstAmt".to_owned())
+        ]
+    );
+}
+
+#[test]
+fn t06_cgst_alone_or_sgst_alone_is_refused_in_the_igst_regime() {
+    for field in ["CgstAmt", "SgstAmt"] {
+        assert_change_fails(
+            inter_state(),
+            |v| v["ItemList"][0][field] = json!(0.5),
+            "2174",
+            "ItemList[0].CgstAmt",
+        );
+    }
+}
+
+#[test]
+fn a03_cgst_and_sgst_are_each_checked() {
+    // CGST right, SGST ₹2 off: T-05 and A-03.
+    let mut invoice = intra_state();
+    invoice["ItemList"][0]["SgstAmt"] = json!(27);
+    invoice["ItemList"][0]["TotItemVal"] = json!(1052);
+    invoice["ValDtls"] = json!({"AssVal": 1000, "CgstVal": 25, "SgstVal": 27, "TotInvVal": 1052});
+    assert_eq!(
+        codes(&validate(&invoice).unwrap_err()),
+        vec![
+            ("2227", "ItemList[0].SgstAmt".to_owned()),
+            ("2234", "ItemList[0].CgstAmt".to_owned())
+        ]
+    );
+}
+
+#[test]
+fn business_errors_stop_at_max_errors() {
+    // Two rates outside the master, and IGST amounts that do not match them: four errors.
+    let mut invoice = inter_state();
+    invoice["ItemList"][0]["GstRt"] = json!(13);
+    invoice["ItemList"][1]["GstRt"] = json!(17);
+    let all = validate(&invoice).unwrap_err();
+    assert_eq!(
+        codes(&all),
+        vec![
+            ("2240", "ItemList[0].GstRt".to_owned()),
+            ("2240", "ItemList[1].GstRt".to_owned()),
+            ("2235", "ItemList[0].IgstAmt".to_owned()),
+            ("2235", "ItemList[1].IgstAmt".to_owned())
+        ]
+    );
+    for max_errors in 1..=4 {
+        let rules = Rules {
+            max_errors,
+            ..Rules::default()
+        };
+        let errors = validate_with(&invoice, &rules, &register()).unwrap_err();
+        assert_eq!(codes(&errors), codes(&all[..max_errors]), "{max_errors}");
+    }
+}
