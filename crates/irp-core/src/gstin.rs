@@ -64,6 +64,22 @@ mod tests {
         }
     }
 
+    /// The check character needs the first 14 characters: exactly 14 are enough, fewer are not.
+    #[test]
+    fn fourteen_characters_give_the_check_character_and_fewer_give_none() {
+        assert_eq!(expected_check_character("27AAPFU0939F1Z"), Some('V'));
+        assert_eq!(expected_check_character("29AAGCB7383J1Z"), Some('4'));
+        assert_eq!(expected_check_character("27AAPFU0939F1"), None);
+        assert_eq!(expected_check_character(""), None);
+        assert_eq!(
+            expected_check_character("27aapfu0939f1z"),
+            None,
+            "lower case"
+        );
+        assert!(!check_character_is_valid("27AAPFU0939F1Z"));
+        assert!(!check_character_is_valid("27AAPFU0939F1ZVX"));
+    }
+
     #[test]
     fn large_sandbox_taxpayers_pass() {
         for gstin in [

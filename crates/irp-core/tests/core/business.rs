@@ -1229,3 +1229,303 @@ fn expected_values_are_rounded_to_two_decimals_before_the_tolerance() {
     invoice["ItemList"][1]["TotAmt"] = json!(500.006);
     assert_only(validate(&invoice), "2193", "ItemList[1].AssAmt");
 }
+
+// ---- boundaries of the rules (issue 22: what mutation testing showed untested) ----
+
+/// A free supply: one goods item at a positive rate whose price, and so assessable value, is 0.
+fn free_supply() -> Value {
+    let mut invoice = intra_state();
+    invoice["ItemList"][0]["UnitPrice"] = json!(0);
+    invoice["ItemList"][0]["TotAmt"] = json!(0);
+    invoice["ItemList"][0]["AssAmt"] = json!(0);
+    invoice["ItemList"][0]["CgstAmt"] = json!(0);
+    invoice["ItemList"][0]["SgstAmt"] = json!(0);
+    invoice["ItemList"][0]["TotItemVal"] = json!(0);
+    invoice["ValDtls"] = json!({"AssVal": 0, "CgstVal": 0, "SgstVal": 0, "IgstVal": 0, "Discount": 0, "TotInvVal": 0});
+    invoice
+}
+
+#[test]
+fn p09_a_registered_buyer_of_a_deemed_export_is_allowed() {
+    let mut invoice = inter_state();
+    invoice["TranDtls"]["SupTyp"] = json!("DEXP");
+    assert!(validate(&invoice).is_ok(), "{:?}", validate(&invoice).err());
+}
+
+#[test]
+fn p16_pos_96_needs_every_item_to_be_a_transport_service() {
+    // One service, but not a transport one (9983): 2242.
+    let mut invoice = inter_state();
+    invoice["BuyerDtls"]["Pos"] = json!("96");
+    invoice["ItemList"] = json!([invoice["ItemList"][1].clone()]);
+    invoice["ValDtls"] = json!({"AssVal": 500, "IgstVal": 90, "TotInvVal": 590});
+    assert_only(validate(&invoice), "2242", "BuyerDtls.Pos");
+    // A courier service (9968) passes like a goods transport service (9965).
+    invoice["ItemList"][0]["HsnCd"] = json!("996812");
+    assert!(validate(&invoice).is_ok(), "{:?}", validate(&invoice).err());
+    // A transport service next to a service of another kind: 2242.
+    let mut other = invoice["ItemList"][0].clone();
+    other["SlNo"] = json!("3");
+    other["HsnCd"] = json!("998311");
+    invoice["ItemList"].as_array_mut().unwrap().push(other);
+    invoice["ValDtls"] = json!({"AssVal": 1000, "IgstVal": 180, "TotInvVal": 1180});
+    assert_only(validate(&invoice), "2242", "BuyerDtls.Pos");
+}
+
+#[test]
+fn dt06_a_period_of_one_day_is_allowed() {
+    let mut invoice = intra_state();
+    invoice["RefDtls"] =
+        json!({"DocPerdDtls": {"InvStDt": "30/06/2025", "InvEndDt": "30/06/2025"}});
+    assert!(validate(&invoice).is_ok(), "{:?}", validate(&invoice).err());
+    invoice["RefDtls"]["DocPerdDtls"]["InvStDt"] = json!("01/07/2025");
+    assert_only(validate(&invoice), "2219", "RefDtls.DocPerdDtls.InvStDt");
+}
+
+#[test]
+fn dt07_a_zero_discount_is_not_checked_even_on_a_zero_invoice() {
+    // Discount 0 is not > 0, so it need not be below a total of 0.
+    assert!(
+        validate(&free_supply()).is_ok(),
+        "{:?}",
+        validate(&free_supply()).err()
+    );
+    // A positive discount equal to the total is refused, one just below it is not.
+    let mut invoice = intra_state();
+    invoice["ValDtls"]["Discount"] = json!(1049.99);
+    invoice["ValDtls"]["OthChrg"] = json!(1049.99);
+    assert!(validate(&invoice).is_ok(), "{:?}", validate(&invoice).err());
+    invoice["ValDtls"]["Discount"] = json!(1050);
+    invoice["ValDtls"]["OthChrg"] = json!(1050);
+    assert_only(validate(&invoice), "2220", "ValDtls.Discount");
+}
+
+#[test]
+fn t02_services_alone_or_goods_alone_are_no_mix() {
+    // POS is the supplier's state, the buyer is in Maharashtra.
+    let mut invoice = intra_state();
+    invoice["BuyerDtls"] = json!({"Gstin": BUYER_MH, "LglNm": "Maharashtra Buyer Ltd", "Pos": "29", "Addr1": "Nariman Point",
+                                  "Loc": "Mumbai", "Pin": 400001, "Stcd": "27"});
+    assert!(
+        validate(&invoice).is_ok(),
+        "goods only: {:?}",
+        validate(&invoice).err()
+    );
+    let service = &mut invoice["ItemList"][0];
+    service["IsServc"] = json!("Y");
+    service["HsnCd"] = json!("998311");
+    service["Qty"] = Value::Null;
+    service["Unit"] = Value::Null;
+    assert!(
+        validate(&invoice).is_ok(),
+        "services only: {:?}",
+        validate(&invoice).err()
+    );
+    let mut second = invoice["ItemList"][0].clone();
+    second["SlNo"] = json!("2");
+    invoice["ItemList"].as_array_mut().unwrap().push(second);
+    invoice["ValDtls"] = json!({"AssVal": 2000, "CgstVal": 50, "SgstVal": 50, "TotInvVal": 2100});
+    assert!(
+        validate(&invoice).is_ok(),
+        "two services: {:?}",
+        validate(&invoice).err()
+    );
+}
+
+#[test]
+fn t04_only_items_with_a_positive_rate_and_a_positive_value_need_cgst_and_sgst() {
+    // A positive rate on a zero assessable value: nothing to tax.
+    assert!(validate(&free_supply()).is_ok());
+    // A nil-rated item with a value: no CGST or SGST either.
+    let mut nil = intra_state();
+    nil["ItemList"][0]["GstRt"] = json!(0);
+    nil["ItemList"][0]["CgstAmt"] = json!(0);
+    nil["ItemList"][0]["SgstAmt"] = json!(0);
+    nil["ItemList"][0]["TotItemVal"] = json!(1000);
+    nil["ValDtls"] = json!({"AssVal": 1000, "CgstVal": 0, "SgstVal": 0, "TotInvVal": 1000});
+    assert!(validate(&nil).is_ok(), "{:?}", validate(&nil).err());
+    // Both given as 0 on a taxable item are not "> 0": T-04, and A-03 for the wrong amounts.
+    let mut zero = intra_state();
+    zero["ItemList"][0]["CgstAmt"] = json!(0);
+    zero["ItemList"][0]["SgstAmt"] = json!(0);
+    zero["ItemList"][0]["TotItemVal"] = json!(1000);
+    zero["ValDtls"] = json!({"AssVal": 1000, "CgstVal": 0, "SgstVal": 0, "TotInvVal": 1000});
+    assert_eq!(
+        codes(&validate(&zero).unwrap_err()),
+        vec![
+            ("2241", "ItemList[0].CgstAmt".to_owned()),
+            ("2234", "ItemList[0].CgstAmt".to_owned())
+        ]
+    );
+}
+
+/// Item 0 of `inter_state` with `Qty` × 1 and the given `TotAmt`, every dependent value
+/// (assessable amount, IGST at 18 %, totals) consistent with it.
+fn goods_total(qty: u32, tot_amt: &str) -> Value {
+    use rust_decimal::Decimal;
+    let total: Decimal = tot_amt.parse().unwrap();
+    let igst = (total * Decimal::new(18, 2)).round_dp(2);
+    let item_value = total + igst;
+    let number = |d: Decimal| serde_json::from_str::<Value>(&d.to_string()).unwrap();
+    let mut invoice = inter_state();
+    let item = &mut invoice["ItemList"][0];
+    item["Qty"] = json!(qty);
+    item["UnitPrice"] = json!(1);
+    item["TotAmt"] = number(total);
+    item["AssAmt"] = number(total);
+    item["IgstAmt"] = number(igst);
+    item["TotItemVal"] = number(item_value);
+    invoice["ValDtls"] = json!({
+        "AssVal": number(total + Decimal::from(500)),
+        "IgstVal": number(igst + Decimal::from(90)),
+        "TotInvVal": number(item_value + Decimal::from(590)),
+    });
+    invoice
+}
+
+#[test]
+fn a01_the_widened_tolerance_is_inclusive_at_its_edge() {
+    // Qty 3990: max(₹1, 0.0005 × 3990 + 0.005) = ₹2.00 around 3990.00.
+    for inside in ["3992.00", "3988.00"] {
+        let invoice = goods_total(3990, inside);
+        assert!(
+            validate(&invoice).is_ok(),
+            "{inside}: {:?}",
+            validate(&invoice).err()
+        );
+    }
+    for outside in ["3992.01", "3987.99"] {
+        assert_only(
+            validate(&goods_total(3990, outside)),
+            "2192",
+            "ItemList[0].TotAmt",
+        );
+    }
+    // The worked example's tolerance, 0.0005 × 50000 + 0.005 = ₹25.005 around 50000.00.
+    assert!(validate(&goods_total(50000, "50025.00")).is_ok());
+    assert_only(
+        validate(&goods_total(50000, "50025.01")),
+        "2192",
+        "ItemList[0].TotAmt",
+    );
+    // Below Qty 1990 the floor of ₹1 applies.
+    assert!(validate(&goods_total(1000, "1001.00")).is_ok());
+    assert_only(
+        validate(&goods_total(1000, "1001.01")),
+        "2192",
+        "ItemList[0].TotAmt",
+    );
+}
+
+#[test]
+fn a07_the_total_without_taxes_is_accepted_only_under_reverse_charge() {
+    // Item 0: AssAmt 1000 + OthChrg 10, IGST 180: 1190 with the tax, 1010 without.
+    let mut invoice = inter_state();
+    invoice["ItemList"][0]["OthChrg"] = json!(10);
+    invoice["ItemList"][0]["TotItemVal"] = json!(1010);
+    invoice["ValDtls"]["TotInvVal"] = json!(1600);
+    assert_only(validate(&invoice), "2194", "ItemList[0].TotItemVal");
+    invoice["TranDtls"]["RegRev"] = json!("Y");
+    assert!(validate(&invoice).is_ok(), "{:?}", validate(&invoice).err());
+    // Within the tolerance of the total without taxes, inclusive.
+    invoice["ItemList"][0]["TotItemVal"] = json!(1011);
+    invoice["ValDtls"]["TotInvVal"] = json!(1601);
+    assert!(validate(&invoice).is_ok(), "{:?}", validate(&invoice).err());
+    invoice["ItemList"][0]["TotItemVal"] = json!(1011.01);
+    invoice["ValDtls"]["TotInvVal"] = json!(1601.01);
+    assert_only(validate(&invoice), "2194", "ItemList[0].TotItemVal");
+    // The total with the taxes stays accepted under reverse charge.
+    invoice["ItemList"][0]["TotItemVal"] = json!(1190);
+    invoice["ValDtls"]["TotInvVal"] = json!(1780);
+    assert!(validate(&invoice).is_ok(), "{:?}", validate(&invoice).err());
+}
+
+#[test]
+fn p04_a_cancelled_seller_may_invoice_from_its_registration_day_to_its_deregistration_day() {
+    // `DtReg` ≤ `DocDtls.Dt` ≤ `DtDReg` is allowed, both ends included.
+    for (registered, deregistered) in [("01/07/2025", "01/08/2025"), ("01/01/2020", "01/07/2025")] {
+        let mut register = register();
+        set_status(&mut register, SELLER, |t| {
+            t.status = RegistrationStatus::Cnl;
+            t.registered_on = Some(date(registered));
+            t.deregistered_on = Some(date(deregistered));
+        });
+        let result = validate_with(&intra_state(), &Rules::default(), &register);
+        assert!(
+            result.is_ok(),
+            "{registered}–{deregistered}: {:?}",
+            result.err()
+        );
+    }
+}
+
+#[test]
+fn t04_both_cgst_and_sgst_must_be_present() {
+    // SGST missing on a taxable intra item: T-04, T-05 (25 ≠ 0) and A-03 (0 ≠ 25).
+    let mut invoice = intra_state();
+    invoice["ItemList"][0]["SgstAmt"] = Value::Null;
+    invoice["ItemList"][0]["TotItemVal"] = json!(1025);
+    invoice["ValDtls"] = json!({"AssVal": 1000, "CgstVal": 25, "TotInvVal": 1025});
+    assert_eq!(
+        codes(&validate(&invoice).unwrap_err()),
+        vec![
+            ("2241", "ItemList[0].CgstAmt".to_owned()),
+            ("2227", "ItemList[0].SgstAmt".to_owned()),
+            ("2234", "ItemList[0].CgstAmt".to_owned())
+        ]
+    );
+}
+
+#[test]
+fn t06_cgst_alone_or_sgst_alone_is_refused_in_the_igst_regime() {
+    for field in ["CgstAmt", "SgstAmt"] {
+        assert_change_fails(
+            inter_state(),
+            |v| v["ItemList"][0][field] = json!(0.5),
+            "2174",
+            "ItemList[0].CgstAmt",
+        );
+    }
+}
+
+#[test]
+fn a03_cgst_and_sgst_are_each_checked() {
+    // CGST right, SGST ₹2 off: T-05 and A-03.
+    let mut invoice = intra_state();
+    invoice["ItemList"][0]["SgstAmt"] = json!(27);
+    invoice["ItemList"][0]["TotItemVal"] = json!(1052);
+    invoice["ValDtls"] = json!({"AssVal": 1000, "CgstVal": 25, "SgstVal": 27, "TotInvVal": 1052});
+    assert_eq!(
+        codes(&validate(&invoice).unwrap_err()),
+        vec![
+            ("2227", "ItemList[0].SgstAmt".to_owned()),
+            ("2234", "ItemList[0].CgstAmt".to_owned())
+        ]
+    );
+}
+
+#[test]
+fn business_errors_stop_at_max_errors() {
+    // Two rates outside the master, and IGST amounts that do not match them: four errors.
+    let mut invoice = inter_state();
+    invoice["ItemList"][0]["GstRt"] = json!(13);
+    invoice["ItemList"][1]["GstRt"] = json!(17);
+    let all = validate(&invoice).unwrap_err();
+    assert_eq!(
+        codes(&all),
+        vec![
+            ("2240", "ItemList[0].GstRt".to_owned()),
+            ("2240", "ItemList[1].GstRt".to_owned()),
+            ("2235", "ItemList[0].IgstAmt".to_owned()),
+            ("2235", "ItemList[1].IgstAmt".to_owned())
+        ]
+    );
+    for max_errors in 1..=4 {
+        let rules = Rules {
+            max_errors,
+            ..Rules::default()
+        };
+        let errors = validate_with(&invoice, &rules, &register()).unwrap_err();
+        assert_eq!(codes(&errors), codes(&all[..max_errors]), "{max_errors}");
+    }
+}

@@ -406,3 +406,217 @@ fn generate_ewb_by_irn_requests_bind_with_the_ewb_schema_codes() {
         ["4020"]
     );
 }
+
+#[test]
+fn e06_part_a_only_means_no_mode_no_vehicle_and_no_document() {
+    let part_a = Transport {
+        trans_id: Some("29AAGCB7383J1Z4".to_owned()),
+        distance_km: 1100,
+        ..Transport::default()
+    };
+    assert!(part_a.part_a_only());
+    for part_b in [
+        Transport {
+            trans_mode: Some("1".to_owned()),
+            ..part_a.clone()
+        },
+        Transport {
+            veh_no: Some("KA12ER1234".to_owned()),
+            ..part_a.clone()
+        },
+        Transport {
+            trans_doc_no: Some("LR/1".to_owned()),
+            ..part_a.clone()
+        },
+    ] {
+        assert!(!part_b.part_a_only(), "{part_b:?}");
+    }
+    // A vehicle or a document without a mode is E-07 alone: it is not Part A only, so E-06
+    // does not ask for a transporter.
+    for without_mode in [
+        Transport {
+            veh_no: Some("KA12ER1234".to_owned()),
+            ..Transport::default()
+        },
+        Transport {
+            trans_doc_no: Some("LR/1".to_owned()),
+            ..Transport::default()
+        },
+    ] {
+        fails(
+            Transport {
+                distance_km: 1100,
+                ..without_mode
+            },
+            &["4028"],
+        );
+    }
+}
+
+#[test]
+fn over_dimensional_cargo_is_vehicle_type_o_only() {
+    let with_type = |veh_type: Option<&str>| Transport {
+        veh_type: veh_type.map(str::to_owned),
+        ..road()
+    };
+    assert!(with_type(Some("O")).over_dimensional());
+    assert!(!with_type(Some("R")).over_dimensional());
+    assert!(!with_type(None).over_dimensional());
+}
+
+#[test]
+fn ewb_details_of_an_invoice_become_the_transport_field_by_field() {
+    let mut request = inter_state();
+    request["EwbDtls"] = json!({"TransId": "29AAGCB7383J1Z4", "TransName": "Fast Movers", "TransMode": "1",
+                                "Distance": 1100, "TransDocNo": "LR/77", "TransDocDt": "01/07/2025",
+                                "VehNo": "ka-12 er 1234", "VehType": "r"});
+    let invoice = validate(&request).unwrap();
+    assert_eq!(
+        Transport::from_ewb_dtls(invoice.ewb_dtls.as_ref().unwrap()),
+        Transport {
+            trans_id: Some("29AAGCB7383J1Z4".to_owned()),
+            trans_name: Some("Fast Movers".to_owned()),
+            trans_mode: Some("1".to_owned()),
+            distance_km: 1100,
+            trans_doc_no: Some("LR/77".to_owned()),
+            trans_doc_dt: Some(date("01/07/2025")),
+            veh_no: Some("KA12ER1234".to_owned()),
+            veh_type: Some("R".to_owned()),
+        }
+    );
+    // Part A only: the absent fields stay absent, Distance 0 asks for the computed distance.
+    request["EwbDtls"] = json!({"TransId": "29AAGCB7383J1Z4", "Distance": 0});
+    let invoice = validate(&request).unwrap();
+    assert_eq!(
+        Transport::from_ewb_dtls(invoice.ewb_dtls.as_ref().unwrap()),
+        Transport {
+            trans_id: Some("29AAGCB7383J1Z4".to_owned()),
+            ..Transport::default()
+        }
+    );
+}
+
+/// `06` §5.3 step 3: a distance computed from the PINs is reported as
+/// `Pin-Pin calc distance: <D>KM`; a distance that was given is not.
+#[test]
+fn e15_only_a_computed_distance_has_the_pin_to_pin_remark() {
+    let invoice = goods_invoice();
+    let (dispatch, ship_to) = places(&invoice, None, None);
+    let plan = |distance_km: u32| {
+        let transport = Transport {
+            distance_km,
+            ..road()
+        };
+        let facts = EwbFacts {
+            invoice: &invoice,
+            transport: &transport,
+            dispatch,
+            ship_to,
+            blocked_gstins: Vec::new(),
+            transporter_inactive: false,
+            today: today(),
+        };
+        check(&facts, &EwbSettings::default()).unwrap()
+    };
+    let computed = plan(0);
+    assert!(computed.computed);
+    assert_eq!(
+        computed.remark(),
+        Some(format!("Pin-Pin calc distance: {}KM", computed.distance_km))
+    );
+    let given = plan(1100);
+    assert!(!given.computed);
+    assert_eq!(given.remark(), None);
+    // The worked example of `06` §5.4.
+    let sandbox = irp_core::ewb::EwbPlan {
+        distance_km: 2467,
+        computed: true,
+    };
+    assert_eq!(
+        sandbox.remark().as_deref(),
+        Some("Pin-Pin calc distance: 2467KM")
+    );
+}
+
+/// `06` §5.6, `^[A-Z]{2}[0-9]{1,2}[A-Z]{0,3}[0-9]{4}$`, at the edges of each part.
+#[test]
+fn e08_standard_registration_numbers_at_their_edges() {
+    use irp_core::ewb::vehicle_number_is_valid;
+    for valid in [
+        "KA11234",     // shortest: one district digit, no series
+        "KA123456",    // two district digits, no series
+        "KA1A1234",    // one district digit, one series letter
+        "DL3CAB1234",  // three series letters
+        "MH12ABC1234", // the longest
+    ] {
+        assert!(vehicle_number_is_valid(valid), "{valid}");
+    }
+    for invalid in [
+        "KA1234",       // too short
+        "KA1234567",    // five digits after a two-digit district
+        "KAA1234",      // no district digits
+        "KA12ABCD1234", // four series letters
+        "KA12ER12A4",   // a letter inside the number
+        "KA12ER12345",  // five-digit number
+        "Ka12ER1234",   // lower case
+        "K112ER1234",
+    ] {
+        assert!(!vehicle_number_is_valid(invalid), "{invalid}");
+    }
+}
+
+/// `06` §5.6, `^[0-9]{2}BH[0-9]{4}[A-Z]{1,2}$`: each part wrong on its own is refused.
+#[test]
+fn e08_bharat_series_numbers_need_every_part() {
+    use irp_core::ewb::vehicle_number_is_valid;
+    for valid in ["22BH1234A", "22BH1234AB"] {
+        assert!(vehicle_number_is_valid(valid), "{valid}");
+    }
+    for invalid in [
+        "22BH1234",    // no letters
+        "22BH1234ABC", // three letters
+        "KABH1234AB",  // letters for the year
+        "22XY1234AB",  // not BH
+        "22BH12345A",  // five digits
+    ] {
+        assert!(!vehicle_number_is_valid(invalid), "{invalid}");
+    }
+}
+
+#[test]
+fn e11_a_transport_document_of_the_invoice_date_or_of_today_is_allowed() {
+    for day in ["01/07/2025", "10/07/2025"] {
+        let transport = Transport {
+            trans_doc_no: Some("LR/1".to_owned()),
+            trans_doc_dt: Some(date(day)),
+            ..road()
+        };
+        assert_eq!(run(&goods_invoice(), &transport, |_| {}), Ok(1100), "{day}");
+    }
+}
+
+/// `06` §5.3 step 4: with `ewb.distance_check` off, a given distance is never refused.
+#[test]
+fn e15_the_plausibility_check_can_be_switched_off() {
+    let invoice = goods_invoice();
+    let (dispatch, ship_to) = places(&invoice, None, None);
+    let transport = Transport {
+        distance_km: 100,
+        ..road()
+    };
+    let facts = EwbFacts {
+        invoice: &invoice,
+        transport: &transport,
+        dispatch,
+        ship_to,
+        blocked_gstins: Vec::new(),
+        transporter_inactive: false,
+        today: today(),
+    };
+    let off = EwbSettings {
+        distance_check: false,
+        ..EwbSettings::default()
+    };
+    assert_eq!(check(&facts, &off).map(|plan| plan.distance_km), Ok(100));
+    assert!(check(&facts, &EwbSettings::default()).is_err());
+}

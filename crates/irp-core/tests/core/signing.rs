@@ -262,3 +262,112 @@ fn nic_vectors_reproduce_end_to_end_with_the_uppercase_rule_off() {
         "e33d3d9986df65c11b1e0c3661bf252a40ca7ea72998ce989d811380ab711d69"
     );
 }
+
+/// An export with every optional section of `03` §2, sent in another order and casing than the
+/// canonical one, with numbers in several textual forms and codes in lower case.
+const EXPORT_WITH_EVERY_SECTION: &str = r#"{
+  "Version": "1.1",
+  "EwbDtls": {"VehType": "r", "VehNo": "ka-12 er 1234", "TransDocDt": "01/07/2025", "TransDocNo": "LR/77",
+              "Distance": 0, "TransMode": "1", "TransName": "Fast Movers", "TransId": "29AAGCB7383J1Z4"},
+  "ExpDtls": {"ExpDuty": 12.30, "CntCode": "us", "ForCur": "usd", "RefClm": "n", "Port": "INMAA1",
+              "ShipBDt": "02/07/2025", "ShipBNo": "SB-4711"},
+  "AddlDocDtls": [{"Info": "Packing list", "Docs": "UExLIDEgb2YgMg==", "Url": "https://example.com/pl"}],
+  "RefDtls": {"ContrDtls": [{"PORefDt": "15/05/2025", "PORefr": "PO/991", "ProjRefr": "PRJ-7", "ExtRefr": "EXT-3",
+                             "ContrRefr": "CON-12", "TendRefr": "TND-5", "RecAdvDt": "20/05/2025", "RecAdvRefr": "ADV-1"}],
+              "PrecDocDtls": [{"OthRefNo": "REF-22", "InvDt": "01/06/2025", "InvNo": "EXP/000"}],
+              "DocPerdDtls": {"InvEndDt": "30/06/2025", "InvStDt": "01/06/2025"},
+              "InvRm": "June shipment"},
+  "PayDtls": {"PaymtDue": 0.0, "PaidAmt": 1050.00, "CrDay": 30, "DirDr": "DD-1", "CrTrn": "CT-1",
+              "PayInstr": "Wire", "PayTerm": "Net 30", "FinInsBr": "SBIN0000813", "Mode": "Direct Transfer",
+              "AccDet": "5697389713210", "Nm": "Large KA"},
+  "shipdtls": {"Stcd": "33", "Pin": 600001, "Loc": "Chennai", "Addr2": "George Town", "Addr1": "Rajaji Salai",
+               "TrdNm": "Chennai Port", "LglNm": "Chennai Port Authority", "Gstin": "URP"},
+  "TranDtls": {"TaxSch": "GST", "SupTyp": "EXPWP"},
+  "DocDtls": {"Typ": "INV", "No": "EXP/001", "Dt": "01/07/2025"},
+  "SellerDtls": {"Gstin": "29LARGE1000C1ZK", "LglNm": "Large Karnataka Pvt Ltd", "Addr1": "1 MG Road",
+                 "Loc": "Bengaluru", "Pin": 560001, "Stcd": "29"},
+  "BuyerDtls": {"Gstin": "URP", "LglNm": "Overseas Buyer Inc", "Pos": "96", "Addr1": "1 Main Street",
+                "Loc": "New York", "Pin": 999999, "Stcd": "96"},
+  "ItemList": [{"SlNo": "1", "IsServc": "N", "HsnCd": "61091000", "Qty": 100, "Unit": "PCS", "UnitPrice": 10,
+                "TotAmt": 1000, "AssAmt": 1000, "GstRt": 5, "IgstAmt": 50, "TotItemVal": 1050}],
+  "ValDtls": {"AssVal": 1000, "IgstVal": 50, "TotInvVal": 1050}
+}"#;
+
+/// `05` §4.3: `ShipDtls`, `PayDtls`, `RefDtls`, `AddlDocDtls`, `ExpDtls` and `EwbDtls` reach the
+/// signed invoice byte for byte: canonical section order and casing, fields in the order of the
+/// `03` tables, numbers echoed as sent, codes upper-cased, the vehicle number normalised.
+#[test]
+fn every_optional_section_reaches_the_signed_invoice_byte_for_byte() {
+    let invoice = validate_bytes(
+        EXPORT_WITH_EVERY_SECTION.as_bytes(),
+        &irp_core::rules::Rules::default(),
+        &register(),
+    )
+    .unwrap();
+    let irn = Irn::of(&invoice);
+    let data = signed_invoice_data(&invoice, &irn, &noon_ack(), false);
+    let expected = [
+        r#"{"AckNo":112010000000001,"AckDt":"2020-08-18 12:00:00","Irn":""#,
+        irn.as_str(),
+        r#"","Version":"1.1","TranDtls":{"TaxSch":"GST","SupTyp":"EXPWP"},"#,
+        r#""DocDtls":{"Typ":"INV","No":"EXP/001","Dt":"01/07/2025"},"#,
+        r#""SellerDtls":{"Gstin":"29LARGE1000C1ZK","LglNm":"Large Karnataka Pvt Ltd","Addr1":"1 MG Road","Loc":"Bengaluru","Pin":560001,"Stcd":"29"},"#,
+        r#""BuyerDtls":{"Gstin":"URP","LglNm":"Overseas Buyer Inc","Pos":"96","Addr1":"1 Main Street","Loc":"New York","Pin":999999,"Stcd":"96"},"#,
+        r#""ShipDtls":{"Gstin":"URP","LglNm":"Chennai Port Authority","TrdNm":"Chennai Port","Addr1":"Rajaji Salai","Addr2":"George Town","Loc":"Chennai","Pin":600001,"Stcd":"33"},"#,
+        r#""ItemList":[{"ItemNo":0,"SlNo":"1","IsServc":"N","HsnCd":"61091000","Qty":100,"Unit":"PCS","UnitPrice":10,"TotAmt":1000,"AssAmt":1000,"GstRt":5,"IgstAmt":50,"TotItemVal":1050}],"#,
+        r#""ValDtls":{"AssVal":1000,"IgstVal":50,"TotInvVal":1050},"#,
+        r#""PayDtls":{"Nm":"Large KA","AccDet":"5697389713210","Mode":"Direct Transfer","FinInsBr":"SBIN0000813","PayTerm":"Net 30","PayInstr":"Wire","CrTrn":"CT-1","DirDr":"DD-1","CrDay":30,"PaidAmt":1050.00,"PaymtDue":0.0},"#,
+        r#""RefDtls":{"InvRm":"June shipment","DocPerdDtls":{"InvStDt":"01/06/2025","InvEndDt":"30/06/2025"},"#,
+        r#""PrecDocDtls":[{"InvNo":"EXP/000","InvDt":"01/06/2025","OthRefNo":"REF-22"}],"#,
+        r#""ContrDtls":[{"RecAdvRefr":"ADV-1","RecAdvDt":"20/05/2025","TendRefr":"TND-5","ContrRefr":"CON-12","ExtRefr":"EXT-3","ProjRefr":"PRJ-7","PORefr":"PO/991","PORefDt":"15/05/2025"}]},"#,
+        r#""AddlDocDtls":[{"Url":"https://example.com/pl","Docs":"UExLIDEgb2YgMg==","Info":"Packing list"}],"#,
+        r#""ExpDtls":{"ShipBNo":"SB-4711","ShipBDt":"02/07/2025","Port":"INMAA1","RefClm":"N","ForCur":"USD","CntCode":"US","ExpDuty":12.30},"#,
+        r#""EwbDtls":{"TransId":"29AAGCB7383J1Z4","TransName":"Fast Movers","TransMode":"1","Distance":0,"TransDocNo":"LR/77","TransDocDt":"01/07/2025","VehNo":"KA12ER1234","VehType":"R"}}"#,
+    ]
+    .concat();
+    assert_eq!(data, expected);
+    // The same writer gives the stored canonical form: the invoice alone, without the ack.
+    let alone = irp_core::canonical::invoice_json(&invoice, false);
+    assert_eq!(
+        format!(
+            r#"{{"AckNo":112010000000001,"AckDt":"2020-08-18 12:00:00","Irn":"{irn}",{}"#,
+            &alone[1..]
+        ),
+        expected
+    );
+}
+
+/// `05` §2: an AckNo has exactly 15 digits and its first digit is the origin portal.
+#[test]
+fn stored_ack_numbers_read_back_only_with_15_digits_and_name_their_portal() {
+    for valid in [
+        100_000_000_000_000,
+        112_510_000_000_042,
+        999_999_999_999_999,
+    ] {
+        assert_eq!(AckNo::from_u64(valid).map(AckNo::get), Some(valid));
+    }
+    for invalid in [0, 1, 99_999_999_999_999, 1_000_000_000_000_000, u64::MAX] {
+        assert_eq!(AckNo::from_u64(invalid), None, "{invalid}");
+    }
+    let at = NaiveDate::from_ymd_opt(2025, 7, 1)
+        .unwrap()
+        .and_hms_opt(12, 34, 56)
+        .unwrap();
+    let irp1 = AckNo::new(1, 9, at, 999_999_999).unwrap();
+    let irp2 = AckNo::new(2, 1, at, 1).unwrap();
+    assert_eq!((irp1.portal(), irp2.portal()), (1, 2));
+    assert_eq!(AckNo::from_u64(232_510_999_999_999).unwrap().portal(), 2);
+    assert_eq!(irp2.to_string(), "212510000000001");
+}
+
+/// `05` §1: an IRN is written as its 64 lowercase hexadecimal characters.
+#[test]
+fn an_irn_displays_as_its_lowercase_hex() {
+    let irn = Irn::of(&sample_invoice());
+    assert_eq!(
+        irn.to_string(),
+        "27fe30da6b5c920241e8c4f3017ec8076b971264ca5ba36c538dfafbc15840ee"
+    );
+    assert_eq!(format!("{irn}"), irn.as_str());
+}
