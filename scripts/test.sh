@@ -3,12 +3,59 @@
 # It installs or starts whatever the tests need, so a fresh machine needs only the Rust toolchain.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+suite_started=$SECONDS
+
+# rust-toolchain.toml names an exact release. Nothing can be downloaded here, and rustup will not
+# link a custom toolchain under a release's name, so a machine whose one toolchain is that release
+# installed as "stable" gets it linked under the release's name too.
+ensure_toolchain() {
+    local channel host toolchains
+    channel=$(sed -n 's/^channel = "\(.*\)"$/\1/p' rust-toolchain.toml)
+    host=$(RUSTUP_TOOLCHAIN=stable rustc -vV | sed -n 's/^host: //p')
+    toolchains="${RUSTUP_HOME:-$HOME/.rustup}/toolchains"
+    if [ -n "$channel" ] && [ ! -e "$toolchains/$channel-$host" ] &&
+        [ "$(RUSTUP_TOOLCHAIN=stable rustc --version | cut -d' ' -f2)" = "$channel" ]; then
+        echo "== linking the installed stable toolchain as $channel"
+        ln -s "$(RUSTUP_TOOLCHAIN=stable rustc --print sysroot)" "$toolchains/$channel-$host"
+    fi
+}
+command -v rustup >/dev/null 2>&1 && ensure_toolchain
+
+# A cargo subcommand, installed from crates.io at the version its lock file pins when missing.
+ensure_tool() {
+    local binary=$1 crate=$2
+    if ! command -v "$binary" >/dev/null 2>&1; then
+        echo "== installing $crate"
+        cargo install --locked --quiet "$crate"
+    fi
+}
+
+# Times each step: the suite must stay well under CI's 90 minutes on 2 cores.
+step() {
+    local started=$SECONDS
+    "$@"
+    echo "   ($((SECONDS - started)) s)"
+}
 
 echo "== cargo fmt --check"
-cargo fmt --all -- --check
+step cargo fmt --all -- --check
 
 echo "== cargo clippy (all targets, warnings are errors)"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+step cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== cargo machete (unused dependencies)"
+ensure_tool cargo-machete cargo-machete
+step cargo machete
+
+# Licences, banned and duplicate crates, and sources, from deny.toml. Advisories are not checked
+# here: their database is fetched from GitHub, which this project's machines cannot reach
+# (docs/TESTING.md).
+echo "== cargo deny check licenses bans sources"
+ensure_tool cargo-deny cargo-deny
+step cargo deny --locked check licenses bans sources
+
+echo "== cargo doc (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" step cargo doc --workspace --no-deps --locked --quiet
 
 # PostgreSQL for the store and server tests: use the caller's, else a local one, starting or
 # installing it when missing. In CI the PostgreSQL tests fail rather than skip without it.
@@ -36,5 +83,19 @@ ensure_postgres() {
 }
 ensure_postgres
 
+# Issue 23: every scratch database of this run carries the run's identifier, so that afterwards
+# the run can be shown to have left none behind; stale ones of killed runs are swept first.
+export IRP_TEST_RUN_ID="run-$(date +%s)-$$"
+scratch_databases() {
+    cargo run --quiet --locked -p irp-testkit --bin scratch-databases -- "$@"
+}
+echo "== sweep stale scratch databases"
+step scratch_databases sweep
+
 echo "== cargo test"
-cargo test --workspace --locked
+step cargo test --workspace --locked
+
+echo "== no scratch database left behind"
+step scratch_databases leftovers "$IRP_TEST_RUN_ID"
+
+echo "== suite finished in $((SECONDS - suite_started)) s"

@@ -11,6 +11,7 @@
 
 use chrono::{Days, NaiveDate, NaiveDateTime};
 
+use crate::codes::Code;
 use crate::error::ErrorDetail;
 use crate::invoice::{DocType, EwbDtls, Invoice, Number};
 use crate::masters::{self, GeoPoint};
@@ -254,65 +255,64 @@ impl EwbPlan {
 /// first (D-68); path (b) reports them all.
 pub fn check(facts: &EwbFacts<'_>, settings: &EwbSettings) -> Result<EwbPlan, Vec<ErrorDetail>> {
     let mut errors = Vec::new();
-    let mut fail =
-        |code: &'static str, args: &[&str]| errors.push(ErrorDetail::coded(code, "", args));
+    let mut fail = |code: Code, args: &[&str]| errors.push(ErrorDetail::coded(code, "", args));
     let invoice = facts.invoice;
     let transport = facts.transport;
     // E-03, E-04
     if invoice.doc_dtls.typ != DocType::Invoice {
-        fail("4010", &[]);
+        fail(Code::E4010, &[]);
     }
     if invoice.all_services() {
-        fail("4009", &[]);
+        fail(Code::E4009, &[]);
     }
     // E-05
     for gstin in &facts.blocked_gstins {
-        fail("4015", &[gstin]);
+        fail(Code::E4015, &[gstin]);
     }
     // E-06, E-07
     if transport.part_a_only() && transport.trans_id.is_none() {
-        fail("4019", &[]);
+        fail(Code::E4019, &[]);
     }
     if transport.trans_mode.is_none()
         && (transport.veh_no.is_some() || transport.trans_doc_no.is_some())
     {
-        fail("4028", &[]);
+        fail(Code::E4028, &[]);
     }
     // E-08 to E-10, by mode.
     let veh_type = transport.veh_type.as_deref();
     match transport.trans_mode.as_deref() {
         Some("1") => {
             if transport.veh_no.is_none() {
-                fail("4011", &[]);
+                fail(Code::E4011, &[]);
             }
             if veh_type.is_none() {
-                fail("4022", &[]);
+                fail(Code::E4022, &[]);
             }
             if transport
                 .veh_no
                 .as_deref()
                 .is_some_and(|number| !vehicle_number_is_valid(number))
             {
-                fail("4014", &[]);
+                fail(Code::E4014, &[]);
             }
         }
         Some("2" | "3") => {
             if transport.trans_doc_no.is_none() {
-                fail("4012", &[]);
+                fail(Code::E4012, &[]);
             }
             if transport.trans_doc_dt.is_none() {
-                fail("4023", &[]);
+                fail(Code::E4023, &[]);
             }
             if veh_type == Some("O") {
-                fail("4024", &[]);
+                fail(Code::E4024, &[]);
             }
         }
         Some("4") => {
             if transport.veh_no.is_none() && transport.trans_doc_no.is_none() {
-                fail("4040", &[]);
+                fail(Code::E4040, &[]);
             }
             if veh_type == Some("R") {
-                fail("4039", &[]);
+                fail(Code::E4039, &[]);
             }
         }
         _ => {}
@@ -320,32 +320,32 @@ pub fn check(facts: &EwbFacts<'_>, settings: &EwbSettings) -> Result<EwbPlan, Ve
     // E-11
     if let Some(date) = transport.trans_doc_dt {
         if date > facts.today {
-            fail("4016", &[]);
+            fail(Code::E4016, &[]);
         }
         if date < invoice.doc_dtls.dt {
-            fail("4021", &[]);
+            fail(Code::E4021, &[]);
         }
     }
     // E-12
     if facts.transporter_inactive {
-        fail("3052", &[transport.trans_id.as_deref().unwrap_or("")]);
+        fail(Code::E3052, &[transport.trans_id.as_deref().unwrap_or("")]);
     }
     // E-13, E-14
     let Some(ship_to) = facts.ship_to else {
-        fail("4031", &[]);
+        fail(Code::E4031, &[]);
         return Err(errors);
     };
     if ship_to.state == 96 {
-        fail("4032", &[]);
+        fail(Code::E4032, &[]);
     }
     if ship_to.pin == FOREIGN_PIN {
-        fail("4033", &[]);
+        fail(Code::E4033, &[]);
     }
     if facts.dispatch.state == 96 {
-        fail("4035", &[]);
+        fail(Code::E4035, &[]);
     }
     if facts.dispatch.pin == FOREIGN_PIN {
-        fail("4036", &[]);
+        fail(Code::E4036, &[]);
     }
     // E-15 (`06` §5.3)
     let (from, to) = (facts.dispatch.pin, ship_to.pin);
@@ -356,9 +356,9 @@ pub fn check(facts: &EwbFacts<'_>, settings: &EwbSettings) -> Result<EwbPlan, Ve
     };
     if transport.distance_km == 0 {
         if from == FOREIGN_PIN || to == FOREIGN_PIN {
-            fail("4034", &[]);
+            fail(Code::E4034, &[]);
         } else if from == to {
-            fail("4029", &[]);
+            fail(Code::E4029, &[]);
         } else {
             match estimate {
                 Some(estimate) => {
@@ -367,7 +367,7 @@ pub fn check(facts: &EwbFacts<'_>, settings: &EwbSettings) -> Result<EwbPlan, Ve
                         computed: true,
                     }
                 }
-                None => fail("4030", &[&from.to_string(), &to.to_string()]),
+                None => fail(Code::E4030, &[&from.to_string(), &to.to_string()]),
             }
         }
     } else if let Some(estimate) = estimate
@@ -378,7 +378,7 @@ pub fn check(facts: &EwbFacts<'_>, settings: &EwbSettings) -> Result<EwbPlan, Ve
             settings.max_distance_factor,
         )
     {
-        fail("4013", &[]);
+        fail(Code::E4013, &[]);
     }
     if errors.is_empty() {
         Ok(plan)

@@ -72,6 +72,19 @@ pub struct StateCode {
 pub struct Gstin(pub(crate) String);
 
 impl Gstin {
+    /// A GSTIN of the schema's shape, in any case, kept upper-cased; the check character is
+    /// not verified here (`gstin::check_character_is_valid` does that where a rule asks for it).
+    pub fn parse(text: &str) -> Option<Gstin> {
+        let upper = text.to_ascii_uppercase();
+        let bytes = upper.as_bytes();
+        let valid = bytes.len() == 15
+            && bytes[..2].iter().all(u8::is_ascii_digit)
+            && bytes[2..]
+                .iter()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
+        valid.then_some(Gstin(upper))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -80,6 +93,19 @@ impl Gstin {
     pub fn state_number(&self) -> u8 {
         let bytes = self.0.as_bytes();
         (bytes[0] - b'0') * 10 + (bytes[1] - b'0')
+    }
+}
+
+impl std::fmt::Display for Gstin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A GSTIN compares with text exactly: the text must already be upper case.
+impl PartialEq<str> for Gstin {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
     }
 }
 
@@ -174,6 +200,11 @@ pub enum DocType {
 
 impl DocType {
     pub const ALL: [DocType; 3] = [DocType::Invoice, DocType::CreditNote, DocType::DebitNote];
+
+    /// The type whose code is `code` (upper case, as stored).
+    pub fn from_code(code: &str) -> Option<DocType> {
+        DocType::ALL.into_iter().find(|t| t.code() == code)
+    }
 
     pub fn code(self) -> &'static str {
         match self {
@@ -424,5 +455,35 @@ impl Invoice {
     /// Reverse charge applies (`RegRev = Y`).
     pub fn reverse_charge(&self) -> bool {
         self.tran_dtls.reg_rev == Some(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gstins_parse_by_shape_and_are_kept_upper_case() {
+        let gstin = Gstin::parse("29aawpv7107b1z1").unwrap();
+        assert_eq!(gstin.as_str(), "29AAWPV7107B1Z1");
+        assert_eq!(gstin.state_number(), 29);
+        for bad in [
+            "",
+            "29AAWPV7107B1Z",
+            "29AAWPV7107B1Z1X",
+            "X9AAWPV7107B1Z1",
+            "29AAWPV7107B1Z-",
+        ] {
+            assert_eq!(Gstin::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn doc_types_round_trip_through_their_codes() {
+        for doc_type in DocType::ALL {
+            assert_eq!(DocType::from_code(doc_type.code()), Some(doc_type));
+        }
+        assert_eq!(DocType::from_code("inv"), None);
+        assert_eq!(DocType::from_code("BIL"), None);
     }
 }

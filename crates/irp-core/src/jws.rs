@@ -86,6 +86,44 @@ impl SigningKey {
     }
 }
 
+/// The three segments of a compact JWS, as received (base64url text, not decoded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compact<'a> {
+    pub header: &'a str,
+    pub payload: &'a str,
+    pub signature: &'a str,
+}
+
+impl<'a> Compact<'a> {
+    /// The segments of `jws`; `None` unless it has exactly three.
+    pub fn split(jws: &'a str) -> Option<Compact<'a>> {
+        let mut segments = jws.split('.');
+        let (header, payload, signature) = (segments.next()?, segments.next()?, segments.next()?);
+        if segments.next().is_some() {
+            return None;
+        }
+        Some(Compact {
+            header,
+            payload,
+            signature,
+        })
+    }
+
+    /// What the signature covers: `header.payload` exactly as received in `jws`, the token
+    /// these segments were split from.
+    pub fn signing_input(&self, jws: &'a str) -> &'a str {
+        &jws[..self.header.len() + 1 + self.payload.len()]
+    }
+}
+
+/// The `data` claim of a token, without checking its signature: for reading back a token
+/// the portal itself signed and stored, never for trusting one from outside ([`Verifier`]).
+pub fn unverified_data(jws: &str) -> Option<String> {
+    let payload = URL_SAFE_NO_PAD.decode(Compact::split(jws)?.payload).ok()?;
+    let document = json::parse(&payload).ok()?;
+    document.get("data")?.as_str().map(str::to_owned)
+}
+
 /// A verified JWS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
@@ -118,17 +156,12 @@ impl Verifier {
 
     /// Checks a compact JWS and returns its claims (`05` §6; E4, `02` §5.3).
     pub fn verify(&self, jws: &str) -> Result<Verified, JwsError> {
-        let mut parts = jws.split('.');
-        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(JwsError::Malformed(
-                "a compact JWS has exactly three segments",
-            ));
-        };
-        let header = decode_segment(header_b64)?;
-        let payload = decode_segment(payload_b64)?;
-        let signature = decode_segment(signature_b64)?;
+        let compact = Compact::split(jws).ok_or(JwsError::Malformed(
+            "a compact JWS has exactly three segments",
+        ))?;
+        let header = decode_segment(compact.header)?;
+        let payload = decode_segment(compact.payload)?;
+        let signature = decode_segment(compact.signature)?;
 
         let header = json::parse(&header).map_err(|_| JwsError::Malformed("header is not JSON"))?;
         if !matches!(header, Value::Object(_)) {
@@ -148,10 +181,9 @@ impl Verifier {
         let index = self.find_certificate(&header)?;
         let certificate = &self.certificates[index];
 
-        let signing_input_len = header_b64.len() + 1 + payload_b64.len();
         certificate
             .public_key()
-            .verify_sig(&jws.as_bytes()[..signing_input_len], &signature)
+            .verify_sig(compact.signing_input(jws).as_bytes(), &signature)
             .map_err(|_| JwsError::BadSignature)?;
 
         let payload =
@@ -261,6 +293,29 @@ mod tests {
             payload(DATA, "NIC").as_bytes()
         );
         assert_eq!(URL_SAFE_NO_PAD.decode(parts[2]).unwrap().len(), 256);
+    }
+
+    #[test]
+    fn compact_splits_exactly_three_segments_and_data_reads_back_unverified() {
+        let token = token();
+        let compact = Compact::split(&token).unwrap();
+        assert_eq!(
+            format!(
+                "{}.{}.{}",
+                compact.header, compact.payload, compact.signature
+            ),
+            token
+        );
+        assert_eq!(
+            compact.signing_input(&token),
+            format!("{}.{}", compact.header, compact.payload)
+        );
+        assert_eq!(Compact::split("a.b"), None);
+        assert_eq!(Compact::split("a.b.c.d"), None);
+        assert_eq!(unverified_data(&token).as_deref(), Some(DATA));
+        assert_eq!(unverified_data("a.b.c"), None);
+        let not_json = format!("x.{}.y", URL_SAFE_NO_PAD.encode("[1]"));
+        assert_eq!(unverified_data(&not_json), None);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 pub mod ack;
 pub mod bind;
 pub mod canonical;
+pub mod codes;
 pub mod error;
 pub mod ewb;
 pub mod gstin;

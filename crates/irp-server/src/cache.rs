@@ -2,7 +2,7 @@
 //! request: API clients, taxpayer records and sessions. An entry is trusted for [`CACHE_TTL`] at
 //! most, so a change made through any node reaches every node within that time. Ending a session
 //! must take effect at once (`07` §4.1), so only generate uses cached sessions, and its
-//! registration re-reads the session in the commit's transaction (`api::SessionSource`).
+//! registration re-reads the session in the commit's transaction (`api::pipeline::SessionSource`).
 
 use std::collections::HashMap;
 use std::hash::Hash;

@@ -1,11 +1,14 @@
 //! The NIC response envelope (`01` §7) and the one error type of the API boundary.
 //!
 //! `{"Status":…,"ErrorDetails":…,"Data":…,"InfoDtls":…}` in exactly that order, always HTTP 200
-//! except where the spec says otherwise. The JSON is written by hand because the key order is
-//! part of the contract.
+//! except where the spec says otherwise. The JSON is written by hand, though serde would keep
+//! this key order too: `Data` is JSON the `ObjectWriter` has already written (with the client's
+//! number literals), which serde could embed only by re-parsing it, and the error types come from
+//! the serde-free core (`docs/DECISIONS.md`).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use irp_core::codes::Code;
 use irp_core::error::ErrorDetail;
 use irp_core::json::{ObjectWriter, write_str};
 
@@ -68,7 +71,7 @@ impl Envelope {
                     errors.push(',');
                 }
                 let mut entry = ObjectWriter::open(errors);
-                entry.str("ErrorCode", error.code);
+                entry.str("ErrorCode", error.code.as_str());
                 entry.str("ErrorMessage", &error.message);
                 entry.close();
             }
@@ -152,11 +155,11 @@ pub struct ApiError {
 
 impl ApiError {
     /// An error with the table message of `code`.
-    pub fn code(code: &'static str) -> ApiError {
+    pub fn code(code: Code) -> ApiError {
         ApiError::from(ErrorDetail::coded(code, "", &[]))
     }
 
-    pub fn with_args(code: &'static str, args: &[&str]) -> ApiError {
+    pub fn with_args(code: Code, args: &[&str]) -> ApiError {
         ApiError::from(ErrorDetail::coded(code, "", args))
     }
 
@@ -174,6 +177,12 @@ impl From<ErrorDetail> for ApiError {
             errors: vec![error],
             info: Vec::new(),
         }
+    }
+}
+
+impl From<Vec<ErrorDetail>> for ApiError {
+    fn from(errors: Vec<ErrorDetail>) -> ApiError {
+        ApiError::many(errors)
     }
 }
 
@@ -209,7 +218,7 @@ mod tests {
         );
         let duplicate = Envelope {
             http_status: StatusCode::OK,
-            errors: vec![ErrorDetail::coded("2150", "", &[])],
+            errors: vec![ErrorDetail::coded(Code::E2150, "", &[])],
             data: Data::Null,
             info: vec![Info::DuplicateIrn {
                 ack_no: 112510000000042,

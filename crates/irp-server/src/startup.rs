@@ -12,7 +12,7 @@ use irp_store::{PublishedCertificate, Store};
 
 use crate::clock::Clock;
 use crate::sandbox::{self, SandboxCredentials};
-use crate::settings::{Environment, Settings};
+use crate::settings::{Environment, SHARED_TEXT_HEADER, Settings};
 use crate::state::AppState;
 
 /// What a portal needs to start.
@@ -44,6 +44,13 @@ pub enum StartupError {
          make them equal, or start once with --update-shared-settings to replace them. Differences:\n{0}"
     )]
     SharedSettings(String),
+    #[error(
+        "the registry holds shared settings recorded by an irp version older than this one, in \
+         another format (docs/DECISIONS.md); once every node runs this version, make sure this \
+         node has the agreed settings and start it once with --update-shared-settings, then start \
+         the others"
+    )]
+    SharedSettingsFromEarlierVersion,
 }
 
 /// A portal ready to serve.
@@ -69,10 +76,11 @@ pub async fn prepare(config: PortalConfig, clock: Clock) -> Result<Portal, Start
     let keys_dir = config.data_dir.join("keys");
     create_dir(&keys_dir)?;
     let auth_key_path = settings
+        .keys
         .auth_private_key
         .clone()
         .unwrap_or_else(|| keys_dir.join("auth-private.pem"));
-    let auth_key = load_or_create_auth_key(&auth_key_path, settings.auth_rsa_bits as usize)?;
+    let auth_key = load_or_create_auth_key(&auth_key_path, settings.keys.auth_rsa_bits as usize)?;
     let auth_public_key_path = keys_dir.join("auth-public.pem");
     write_file(
         &auth_public_key_path,
@@ -93,6 +101,10 @@ pub async fn prepare(config: PortalConfig, clock: Clock) -> Result<Portal, Start
         )
         .await?;
     if recorded != shared {
+        // A line-by-line comparison with another format would list every line as different.
+        if !recorded.starts_with(SHARED_TEXT_HEADER) {
+            return Err(StartupError::SharedSettingsFromEarlierVersion);
+        }
         let ours: Vec<&str> = shared.lines().collect();
         let differences: Vec<String> = recorded
             .lines()
@@ -107,12 +119,14 @@ pub async fn prepare(config: PortalConfig, clock: Clock) -> Result<Portal, Start
         return Err(StartupError::SharedSettings(differences.join("\n")));
     }
 
-    let portal = settings.portal_id;
+    let portal = settings.portal.id;
     let key_path = settings
+        .portal
         .signing_key
         .clone()
         .unwrap_or_else(|| keys_dir.join(format!("irp{portal}-signing-key.pem")));
     let cert_path = settings
+        .portal
         .signing_cert
         .clone()
         .unwrap_or_else(|| keys_dir.join(format!("irp{portal}-signing-cert.pem")));

@@ -100,8 +100,8 @@ impl AppState {
         let (registrar, queue) = mpsc::channel(4 * GROUP_COMMIT_MAX);
         tokio::spawn(run_registrar(store.clone(), queue));
         let signing_options = SigningOptions {
-            iss: settings.jws_iss.clone(),
-            default_disp_ship: settings.default_disp_ship,
+            iss: settings.portal.jws_iss.clone(),
+            default_disp_ship: settings.signing.default_disp_ship,
         };
         AppState(Arc::new(Inner {
             settings,
@@ -131,7 +131,12 @@ impl AppState {
             let first = self
                 .0
                 .store
-                .reserve_ack_sequence(settings.portal_id, settings.node_digit, year, ACK_BLOCK)
+                .reserve_ack_sequence(
+                    settings.portal.id,
+                    settings.portal.node_digit,
+                    year,
+                    ACK_BLOCK,
+                )
                 .await?;
             *block = AckBlock {
                 year,
@@ -141,8 +146,13 @@ impl AppState {
         }
         let sequence = block.next;
         block.next += 1;
-        AckNo::new(settings.portal_id, settings.node_digit, ack_dt, sequence)
-            .map_err(|error| StoreError::Database(format!("AckNo sequence: {error}")))
+        AckNo::new(
+            settings.portal.id,
+            settings.portal.node_digit,
+            ack_dt,
+            sequence,
+        )
+        .map_err(|error| StoreError::Database(format!("AckNo sequence: {error}")))
     }
 
     /// The API client `client_id`, from the cache or the registry.
@@ -215,7 +225,7 @@ impl AppState {
     /// The next 12-digit EwbNo: the portal digit and one 11-digit sequence per portal, handed
     /// out in blocks so that all of a portal's nodes share it without colliding (`06` §5.4).
     pub async fn next_ewb_no(&self) -> Result<u64, StoreError> {
-        let portal = self.0.settings.portal_id;
+        let portal = self.0.settings.portal.id;
         let mut block = self.0.ewb_block.lock().await;
         if block.next >= block.end {
             let first = self.0.store.reserve_ewb_sequence(portal, EWB_BLOCK).await?;
@@ -238,7 +248,7 @@ impl AppState {
     /// Every published signing certificate, this portal's first.
     pub async fn certificates(&self) -> Vec<(u8, Certificate, bool)> {
         let own = self.0.signing_key.certificate().clone();
-        let mut all = vec![(self.0.settings.portal_id, own.clone(), true)];
+        let mut all = vec![(self.0.settings.portal.id, own.clone(), true)];
         if let Ok(published) = self.0.store.certificates().await {
             for certificate in published {
                 if certificate.kid == own.kid() {

@@ -2,6 +2,8 @@
 //! (`cargo bench -p irp-store --bench insert`). SQLite with `synchronous=FULL`, on a temporary
 //! file, with signed invoices of realistic size and content (the store packs them).
 
+use irp_core::invoice::{DocType, Gstin};
+use irp_core::irn::Irn;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::NaiveDate;
@@ -18,10 +20,10 @@ fn record() -> InvoiceRecord {
         .and_hms_opt(10, 0, 0)
         .unwrap();
     InvoiceRecord {
-        irn: format!("{n:064x}"),
-        seller_gstin: "29LARGE1000C1ZK".to_owned(),
+        irn: Irn::parse(&format!("{n:064x}")).unwrap(),
+        seller_gstin: Gstin::parse("29LARGE1000C1ZK").unwrap(),
         ecm_gstin: None,
-        doc_type: "INV".to_owned(),
+        doc_type: DocType::Invoice,
         doc_no: format!("B/{n}"),
         doc_date: ack_dt.date(),
         ack_no: 112_510_000_000_000 + n,

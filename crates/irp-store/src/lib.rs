@@ -3,7 +3,7 @@
 //! crate.
 //!
 //! Invariants every implementation keeps (the conformance tests check them on both backends):
-//! - An IRN is registered at most once: [`Store::insert_invoice`] either stores the record or
+//! - An IRN is registered at most once: [`Invoices::insert_invoice`] either stores the record or
 //!   returns the committed winner; it never reports a registration that was rolled back.
 //! - A state change (registration, cancellation, session, credentials) is committed, with its
 //!   audit row, before the call returns.
@@ -11,13 +11,15 @@
 //!   and SEKs belong to sessions, which expire.
 //! - Times are IST wall-clock values (`NaiveDateTime`), as the spec writes them.
 //!
-//! Layout: [`sqlite`] and [`postgres`] implement the trait, each split into `mod.rs` (opening,
-//! register, clients, portal look-ups), `users.rs` (users and sessions), `invoices.rs`,
-//! `ewbs.rs` (e-way bills) and `portal.rs` (AckNo and EwbNo sequences, certificates); `rows`
+//! Layout: [`Store`] is the sum of one trait per concern ([`TaxpayerRegistry`], [`Accounts`],
+//! [`Invoices`], [`EwayBills`], [`Portal`]). [`sqlite`] and [`postgres`] each implement them in
+//! modules of their own: `mod.rs` (opening, the audit and commit helpers, [`Store`] itself),
+//! `taxpayers.rs`, `users.rs` (clients, users and sessions), `invoices.rs`, `ewbs.rs` (e-way
+//! bills) and `portal.rs` (AckNo and EwbNo sequences, certificates, shared settings); `rows`
 //! holds the row types both share, `group_commit` what both decide alike about a batch,
 //! `packed` the at-rest form of signed invoices, `errors` the mapping of driver failures,
-//! [`audit`] the audit trail's vocabulary. The schema is in `migrations/{sqlite,postgres}/`, one logical model in two
-//! dialects.
+//! [`audit`] the audit trail's vocabulary. The schema is in `migrations/{sqlite,postgres}/`,
+//! one logical model in two dialects.
 //!
 //! The conformance tests (`tests/conformance/`) run every case against both backends.
 
@@ -34,6 +36,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::NaiveDateTime;
+use irp_core::irn::Irn;
 use irp_core::register::Taxpayer;
 
 pub use audit::AuditEntry;
@@ -73,18 +76,22 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// The registry. Implementations are cheap to clone behind an `Arc` and safe to share between
-/// tasks.
+/// The registry: every concern below, behind one `Arc<dyn Store>` (on which every concern's
+/// methods can be called without importing its trait). Implementations are cheap to clone
+/// behind an `Arc` and safe to share between tasks. Each backend implements each concern in
+/// the module of the same name (`sqlite::invoices` implements [`Invoices`], …).
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: TaxpayerRegistry + Accounts + Invoices + EwayBills + Portal + 'static {
     /// Which backend this is (`"sqlite"` or `"postgres"`), for logs and `/readyz`.
     fn backend(&self) -> &'static str;
 
     /// Checks that the database answers.
     async fn ping(&self) -> StoreResult<()>;
+}
 
-    // ---- taxpayer register (`08` §3) ----
-
+/// The taxpayer register (`08` §3).
+#[async_trait]
+pub trait TaxpayerRegistry: Send + Sync {
     /// Inserts or replaces a register record.
     async fn upsert_taxpayer(&self, record: &TaxpayerRecord) -> StoreResult<()>;
 
@@ -94,9 +101,11 @@ pub trait Store: Send + Sync + 'static {
     /// The rule-relevant view of several GSTINs at once (the seller, buyer and operator of one
     /// invoice), in no particular order; unknown GSTINs are left out.
     async fn taxpayers(&self, gstins: &[&str]) -> StoreResult<Vec<Taxpayer>>;
+}
 
-    // ---- API clients and users (`01` §4) ----
-
+/// API clients, users and their sessions (`01` §4–§5).
+#[async_trait]
+pub trait Accounts: Send + Sync {
     async fn create_client(&self, client: &ApiClient) -> StoreResult<()>;
     async fn client(&self, client_id: &str) -> StoreResult<Option<ApiClient>>;
 
@@ -129,8 +138,6 @@ pub trait Store: Send + Sync + 'static {
     /// Clears the failure count after a successful login.
     async fn clear_login_failures(&self, user_name: &str) -> StoreResult<()>;
 
-    // ---- sessions (`01` §5) ----
-
     /// The live session of (client, user, GSTIN) at `now`, if any.
     async fn live_session(
         &self,
@@ -143,14 +150,16 @@ pub trait Store: Send + Sync + 'static {
     /// is given as its hash ([`Session::token_hash`]: lower-case hex SHA-256), the only form the
     /// store keeps.
     async fn session_by_token(&self, token_hash: &str) -> StoreResult<Option<Session>>;
+}
 
-    // ---- invoices (`06` §1–§2) ----
-
+/// Registered invoices (`06` §1–§2).
+#[async_trait]
+pub trait Invoices: Send + Sync {
     /// The record of an IRN, active or cancelled.
-    async fn invoice(&self, irn: &str) -> StoreResult<Option<InvoiceRecord>>;
+    async fn invoice(&self, irn: &Irn) -> StoreResult<Option<InvoiceRecord>>;
     /// Registers an IRN atomically. If the IRN is already registered (by anyone, on any portal,
     /// concurrently or before), nothing is written and the committed record is returned instead.
-    /// A batch of one through [`Store::insert_invoices`], naming no session.
+    /// A batch of one through [`Invoices::insert_invoices`], naming no session.
     async fn insert_invoice(&self, record: &InvoiceRecord) -> StoreResult<Registration> {
         let batch = [NewInvoice {
             record: record.clone(),
@@ -162,7 +171,7 @@ pub trait Store: Send + Sync + 'static {
         })
     }
     /// Registers several IRNs in one transaction (group commit: one fsync for the batch); the
-    /// result for each is what [`Store::insert_invoice`] would return, or
+    /// result for each is what [`Invoices::insert_invoice`] would return, or
     /// [`Registration::SessionEnded`] when the session it names no longer exists. If the
     /// transaction fails, none is registered.
     async fn insert_invoices(&self, batch: &[NewInvoice]) -> StoreResult<Vec<Registration>>;
@@ -173,18 +182,17 @@ pub trait Store: Send + Sync + 'static {
     /// `9999`, or `2230` when an active e-way bill exists).
     async fn cancel_invoice(
         &self,
-        irn: &str,
+        irn: &Irn,
         cancellation: &Cancellation,
     ) -> StoreResult<InvoiceRecord>;
     /// IRNs of `supplier` marked rejected (`REJ`) on `date` (`02` §2.11).
-    async fn rejected_irns(
-        &self,
-        supplier: &str,
-        date: chrono::NaiveDate,
-    ) -> StoreResult<Vec<String>>;
+    async fn rejected_irns(&self, supplier: &str, date: chrono::NaiveDate)
+    -> StoreResult<Vec<Irn>>;
+}
 
-    // ---- e-way bills (`06` §5–§6) ----
-
+/// E-way bills (`06` §5–§6).
+#[async_trait]
+pub trait EwayBills: Send + Sync {
     /// Stores an e-way bill unless its IRN already has an active one; at most one e-way bill per
     /// IRN is active at any time, across portals and under concurrency. `Err(NotFound)` if the IRN
     /// does not exist; `Err(Conflict)` if the EwbNo is taken, or if the IRN is not active (it was
@@ -192,7 +200,7 @@ pub trait Store: Send + Sync + 'static {
     /// IRN.
     async fn insert_ewb(&self, record: &EwbRecord) -> StoreResult<EwbInsert>;
     /// The most recent e-way bill of an IRN, active or cancelled (D-46).
-    async fn latest_ewb(&self, irn: &str) -> StoreResult<Option<EwbRecord>>;
+    async fn latest_ewb(&self, irn: &Irn) -> StoreResult<Option<EwbRecord>>;
     /// The e-way bill with this number.
     async fn ewb(&self, ewb_no: u64) -> StoreResult<Option<EwbRecord>>;
     /// Cancels an active e-way bill; returns the record after the call (unchanged when it was not
@@ -202,11 +210,15 @@ pub trait Store: Send + Sync + 'static {
         ewb_no: u64,
         cancellation: &EwbCancellation,
     ) -> StoreResult<EwbRecord>;
+}
+
+/// What the portals share about themselves: number sequences, signing certificates and the
+/// settings every node must agree on.
+#[async_trait]
+pub trait Portal: Send + Sync {
     /// Reserves `count` consecutive values of the portal's 11-digit EwbNo sequence and returns
     /// the first. Sequences start at 1.
     async fn reserve_ewb_sequence(&self, portal: u8, count: u32) -> StoreResult<u64>;
-
-    // ---- sequences ----
 
     /// Reserves `count` consecutive values of the AckNo sequence of (portal, node, year) and
     /// returns the first. Sequences start at 1.
@@ -217,8 +229,6 @@ pub trait Store: Send + Sync + 'static {
         year: i32,
         count: u32,
     ) -> StoreResult<u64>;
-
-    // ---- portal keys ----
 
     /// Records a portal signing certificate (DER) so every node can publish every portal's keys.
     async fn publish_certificate(&self, certificate: &PublishedCertificate) -> StoreResult<()>;

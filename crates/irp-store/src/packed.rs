@@ -37,8 +37,9 @@ pub struct PackedSignedInvoice(Vec<u8>);
 
 impl PackedSignedInvoice {
     /// Packs `jws` given `payload`, the bytes its middle segment encodes; `None` when the token
-    /// would not rebuild exactly (see [`pack`]). The caller vouches that `payload` is that
-    /// segment decoded: only its length is checked here (debug builds check every byte).
+    /// would not rebuild exactly (by the rules of the private `pack`). The caller vouches that
+    /// `payload` is that segment decoded: only its length is checked here (debug builds check
+    /// every byte).
     pub fn of(jws: &str, payload: &[u8]) -> Option<PackedSignedInvoice> {
         let (header, encoded, signature) = segments(jws)?;
         if base64::encoded_len(payload.len(), false) != Some(encoded.len()) {
@@ -84,12 +85,8 @@ pub(crate) fn pack(jws: &str) -> Option<Vec<u8>> {
 
 /// The header, payload and signature segments of a compact JWS.
 fn segments(jws: &str) -> Option<(&str, &str, &str)> {
-    let mut segments = jws.split('.');
-    let (header, payload, signature) = (segments.next()?, segments.next()?, segments.next()?);
-    if segments.next().is_some() {
-        return None;
-    }
-    Some((header, payload, signature))
+    let compact = irp_core::jws::Compact::split(jws)?;
+    Some((compact.header, compact.payload, compact.signature))
 }
 
 fn pack_parts(header: &str, payload: &[u8], signature: &str) -> Option<Vec<u8>> {

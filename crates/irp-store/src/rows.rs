@@ -8,6 +8,8 @@
 use std::borrow::Cow;
 
 use chrono::{NaiveDate, NaiveDateTime};
+use irp_core::invoice::{DocType, Gstin};
+use irp_core::irn::Irn;
 use irp_core::register::{RegistrationStatus, TaxpayerType};
 
 use crate::{
@@ -233,10 +235,15 @@ impl TryFrom<InvoiceRow> for InvoiceRecord {
             None => row.signed_invoice,
         };
         Ok(InvoiceRecord {
-            irn: row.irn,
-            seller_gstin: row.seller_gstin,
-            ecm_gstin: row.ecm_gstin,
-            doc_type: row.doc_type,
+            irn: Irn::parse(&row.irn).ok_or_else(|| corrupt("invoices.irn"))?,
+            seller_gstin: Gstin::parse(&row.seller_gstin)
+                .ok_or_else(|| corrupt("invoices.seller_gstin"))?,
+            ecm_gstin: row
+                .ecm_gstin
+                .map(|gstin| Gstin::parse(&gstin).ok_or_else(|| corrupt("invoices.ecm_gstin")))
+                .transpose()?,
+            doc_type: DocType::from_code(&row.doc_type)
+                .ok_or_else(|| corrupt("invoices.doc_type"))?,
             doc_no: row.doc_no,
             doc_date: row.doc_date,
             ack_no: int(row.ack_no, "invoices.ack_no")?,
@@ -308,7 +315,7 @@ impl TryFrom<EwbRow> for EwbRecord {
         };
         Ok(EwbRecord {
             ewb_no: int(row.ewb_no, "ewbs.ewb_no")?,
-            irn: row.irn,
+            irn: Irn::parse(&row.irn).ok_or_else(|| corrupt("ewbs.irn"))?,
             status,
             gen_gstin: row.gen_gstin,
             ewb_dt: row.ewb_dt,

@@ -1,6 +1,8 @@
 //! The records the registry keeps.
 
 use chrono::{NaiveDate, NaiveDateTime};
+use irp_core::invoice::{DocType, Gstin};
+use irp_core::irn::Irn;
 use irp_core::register::{RegistrationStatus, Taxpayer, TaxpayerType};
 
 /// One register record with everything GSTIN details shows (`02` §2.6, `08` §3).
@@ -151,11 +153,10 @@ pub struct Cancellation {
 /// One registered IRN with its signed documents, kept byte for byte as first issued.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvoiceRecord {
-    pub irn: String,
-    pub seller_gstin: String,
-    pub ecm_gstin: Option<String>,
-    /// `INV`, `CRN` or `DBN`.
-    pub doc_type: String,
+    pub irn: Irn,
+    pub seller_gstin: Gstin,
+    pub ecm_gstin: Option<Gstin>,
+    pub doc_type: DocType,
     /// The stored form of the document number.
     pub doc_no: String,
     pub doc_date: NaiveDate,
@@ -171,7 +172,7 @@ pub struct InvoiceRecord {
     pub cancellation: Option<Cancellation>,
 }
 
-/// The outcome of [`crate::Store::insert_invoice`].
+/// The outcome of [`crate::Invoices::insert_invoice`].
 // Returned once per call and matched at once; boxing the record would buy nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,7 +186,7 @@ pub enum Registration {
     SessionEnded,
 }
 
-/// A registration for [`crate::Store::insert_invoices`].
+/// A registration for [`crate::Invoices::insert_invoices`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewInvoice {
     pub record: InvoiceRecord,
@@ -244,7 +245,7 @@ pub struct EwbCancellation {
 pub struct EwbRecord {
     /// 12 digits: the generating portal's digit and an 11-digit sequence.
     pub ewb_no: u64,
-    pub irn: String,
+    pub irn: Irn,
     pub status: EwbStatus,
     /// Header `Gstin` of the generating call.
     pub gen_gstin: String,
@@ -265,7 +266,7 @@ pub struct EwbRecord {
     pub cancellation: Option<EwbCancellation>,
 }
 
-/// The outcome of [`crate::Store::insert_ewb`].
+/// The outcome of [`crate::EwayBills::insert_ewb`].
 // Returned once per call and matched at once; boxing the record would buy nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -78,3 +78,55 @@ fn main() -> anyhow::Result<()> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    fn every_command(command: &clap::Command) -> Vec<&clap::Command> {
+        let mut all = vec![command];
+        for sub in command.get_subcommands() {
+            all.extend(every_command(sub));
+        }
+        all
+    }
+
+    /// The settings refuse unknown `IRP_…` variables, so every variable a flag reads must be on
+    /// their list of variables that are not settings.
+    #[test]
+    fn every_variable_of_a_flag_is_let_through_by_the_settings() {
+        let cli = super::Cli::command();
+        for command in every_command(&cli) {
+            for arg in command.get_arguments() {
+                let Some(name) = arg.get_env().and_then(|name| name.to_str()) else {
+                    continue;
+                };
+                assert!(
+                    irp_server::settings::OTHER_VARIABLES
+                        .iter()
+                        .any(|(other, _)| *other == name),
+                    "{name} ({}) is missing from OTHER_VARIABLES",
+                    command.get_name()
+                );
+            }
+        }
+    }
+
+    /// Every flag of `irp serve` is in `docs/CONFIGURATION.md`.
+    #[test]
+    fn every_flag_of_serve_is_documented() {
+        let doc = include_str!("../../../docs/CONFIGURATION.md");
+        let cli = super::Cli::command();
+        let serve = cli
+            .find_subcommand("serve")
+            .expect("irp has a serve command");
+        for arg in serve.get_arguments() {
+            if let Some(long) = arg.get_long() {
+                assert!(
+                    doc.contains(&format!("| `--{long}")),
+                    "--{long} is missing from docs/CONFIGURATION.md"
+                );
+            }
+        }
+    }
+}

@@ -17,7 +17,7 @@ pub struct ServeArgs {
     listen: SocketAddr,
     #[command(flatten)]
     store: StoreArgs,
-    /// A TOML file with any setting of the spec (`10-decisions.md` §2).
+    /// A TOML file with any setting of the spec (`10-decisions.md` §2; docs/CONFIGURATION.md).
     #[arg(long, env = "IRP_CONFIG")]
     config: Option<PathBuf>,
     /// Which portal this node is (1 or 2); overrides `portal.id`.

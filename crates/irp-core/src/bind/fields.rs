@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 
 use crate::bind::patterns::{FREE_TEXT, Pattern};
 use crate::bind::{Binder, Field, Object};
+use crate::codes::Code;
 use crate::invoice::Number;
 use crate::json::Value;
 
@@ -20,7 +21,7 @@ pub(crate) struct TextSpec {
     pattern: Option<&'static Pattern>,
     upper: bool,
     /// The field's own error code (`04` §2.2); `None` uses `2140` and the templates.
-    code: Option<&'static str>,
+    code: Option<Code>,
 }
 
 impl TextSpec {
@@ -52,7 +53,7 @@ impl TextSpec {
         }
     }
 
-    pub(crate) const fn code(self, code: &'static str) -> TextSpec {
+    pub(crate) const fn code(self, code: Code) -> TextSpec {
         TextSpec {
             code: Some(code),
             ..self
@@ -69,7 +70,7 @@ pub(crate) struct NumSpec {
     decimals: u32,
     integer: bool,
     /// A specific code for values above `max` (`4038` for `Distance`).
-    above_max_code: Option<&'static str>,
+    above_max_code: Option<Code>,
 }
 
 impl NumSpec {
@@ -93,7 +94,7 @@ impl NumSpec {
         }
     }
 
-    pub(crate) const fn above_max_code(self, code: &'static str) -> NumSpec {
+    pub(crate) const fn above_max_code(self, code: Code) -> NumSpec {
         NumSpec {
             above_max_code: Some(code),
             ..self
@@ -117,7 +118,7 @@ pub(crate) const fn dec(num: i64, scale: u32) -> Decimal {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DateSpec {
     pub years: (i32, i32),
-    pub code: Option<&'static str>,
+    pub code: Option<Code>,
 }
 
 /// Item amounts: 0 to 999,999,999,999.99 (`03` §9).
@@ -142,7 +143,7 @@ impl<'r> Binder<'r> {
     /// Records an invalid text value with the field's code or the given template.
     fn text_error(&mut self, name: &str, spec: &TextSpec, value: &str, template: &str) {
         match spec.code {
-            Some("2200") => self.coded_error(Some(name), "2200", &[value]),
+            Some(Code::E2200) => self.coded_error(Some(name), Code::E2200, &[value]),
             Some(code) => self.coded_error(Some(name), code, &[]),
             None => self.template_error(Some(name), template),
         }
@@ -207,7 +208,7 @@ impl<'r> Binder<'r> {
         object: Object<'_, '_>,
         name: &'static str,
         options: &[(&'static str, T)],
-        code: Option<&'static str>,
+        code: Option<Code>,
     ) -> Field<T> {
         let Some(raw) = self.raw(object, name) else {
             return Field::Absent;
@@ -267,7 +268,7 @@ impl<'r> Binder<'r> {
         &mut self,
         object: Object<'_, '_>,
         name: &'static str,
-        code: Option<&'static str>,
+        code: Option<Code>,
     ) -> Field<bool> {
         self.choice(object, name, &[("Y", true), ("N", false)], code)
     }

@@ -6,18 +6,21 @@
 //! may arrive as strings and strings as numbers. Fields are visited in canonical order, so the
 //! errors come out in canonical document order without sorting.
 
+mod cancel;
 mod fields;
 pub mod patterns;
 mod sections;
 
 use std::borrow::Cow;
 
+use crate::codes::Code;
 use crate::error::ErrorDetail;
 use crate::invoice::Invoice;
 use crate::json::{self, Value};
 use crate::register::TaxpayerRegister;
 use crate::rules::Rules;
 
+pub use cancel::{CancelRequest, parse_cancel_request};
 pub use fields::parse_date;
 pub use sections::normalise_vehicle_number;
 
@@ -89,23 +92,19 @@ impl<'a> InvoiceRequest<'a> {
             Ok(document) => document,
             Err(error) => {
                 if self.input.iter().all(u8::is_ascii_whitespace) {
-                    return Err(vec![ErrorDetail::coded("2255", "", &[])]);
+                    return Err(vec![ErrorDetail::coded(Code::E2255, "", &[])]);
                 }
-                let message = format!(
-                    "Invalid JSON: {} at line {}, column {}.",
-                    error.message, error.line, error.column
-                );
-                return Err(vec![ErrorDetail::with_message("2140", "", message)]);
+                return Err(vec![invalid_json(error)]);
             }
         };
         let members = match document {
             Value::Object(members) if !members.is_empty() => members,
-            Value::Null => return Err(vec![ErrorDetail::coded("2255", "", &[])]),
-            Value::Object(_) => return Err(vec![ErrorDetail::coded("2255", "", &[])]),
+            Value::Null => return Err(vec![ErrorDetail::coded(Code::E2255, "", &[])]),
+            Value::Object(_) => return Err(vec![ErrorDetail::coded(Code::E2255, "", &[])]),
             _ => {
                 // The whole request is a JSON value of the wrong type; `$` names the root.
                 return Err(vec![ErrorDetail::with_message(
-                    "2140",
+                    Code::E2140,
                     "$",
                     "The field $ has an invalid value.".to_owned(),
                 )]);
@@ -136,15 +135,9 @@ pub struct EwbRequest {
 /// Binds a Generate EWB by IRN request with the same field rules and codes as `EwbDtls`
 /// (`06` §5.2: schema errors come back as `Status` 0 with those codes).
 pub fn parse_ewb_request(input: &[u8], rules: &Rules) -> Result<EwbRequest, Vec<ErrorDetail>> {
-    let document = json::parse(input).map_err(|error| {
-        let message = format!(
-            "Invalid JSON: {} at line {}, column {}.",
-            error.message, error.line, error.column
-        );
-        vec![ErrorDetail::with_message("2140", "", message)]
-    })?;
+    let document = json::parse(input).map_err(|error| vec![invalid_json(&error)])?;
     let Value::Object(members) = &document else {
-        return Err(vec![ErrorDetail::coded("4003", "Irn", &[])]);
+        return Err(vec![ErrorDetail::coded(Code::E4003, "Irn", &[])]);
     };
     let register = crate::register::MemoryRegister::new();
     let mut binder = Binder {
@@ -174,6 +167,15 @@ pub fn parse_ewb_request(input: &[u8], rules: &Rules) -> Result<EwbRequest, Vec<
     } else {
         Err(binder.errors)
     }
+}
+
+/// The `2140` of a request that is not JSON, with where the reader stopped.
+fn invalid_json(error: &json::ParseError) -> ErrorDetail {
+    let message = format!(
+        "Invalid JSON: {} at line {}, column {}.",
+        error.message, error.line, error.column
+    );
+    ErrorDetail::with_message(Code::E2140, "", message)
 }
 
 /// A JSON object seen through the binding rules.
@@ -285,11 +287,11 @@ impl<'r> Binder<'r> {
     fn template_error(&mut self, name: Option<&str>, template: &str) {
         let path = self.path_with(name);
         let message = template.replace("{path}", &path);
-        self.push_error(ErrorDetail::with_message("2140", path, message));
+        self.push_error(ErrorDetail::with_message(Code::E2140, path, message));
     }
 
     /// Records a specific-code error for field `name`.
-    pub(crate) fn coded_error(&mut self, name: Option<&str>, code: &'static str, args: &[&str]) {
+    pub(crate) fn coded_error(&mut self, name: Option<&str>, code: Code, args: &[&str]) {
         let path = self.path_with(name);
         self.push_error(ErrorDetail::coded(code, path, args));
     }
@@ -299,7 +301,7 @@ impl<'r> Binder<'r> {
     }
 
     /// Records that a required field is missing, with `code` or the template.
-    pub(crate) fn missing(&mut self, name: &'static str, code: Option<&'static str>) {
+    pub(crate) fn missing(&mut self, name: &'static str, code: Option<Code>) {
         match code {
             Some(code) => self.coded_error(Some(name), code, &[]),
             None => self.template_error(Some(name), "The {path} field is required."),

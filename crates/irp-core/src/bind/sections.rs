@@ -9,6 +9,7 @@ use crate::bind::fields::{
 };
 use crate::bind::patterns as p;
 use crate::bind::{Binder, Field, Object};
+use crate::codes::Code;
 use crate::invoice::*;
 use crate::json::Value;
 use crate::masters;
@@ -27,11 +28,11 @@ const REF_20: TextSpec = TextSpec::free(1, 20);
 const PAY_100: TextSpec = TextSpec::free(1, 100);
 
 impl<'r> Binder<'r> {
-    fn required<T: Default>(
+    pub(crate) fn required<T: Default>(
         &mut self,
         field: Field<T>,
         name: &'static str,
-        code: Option<&'static str>,
+        code: Option<Code>,
     ) -> T {
         match field {
             Field::Valid(value) => value,
@@ -103,7 +104,7 @@ impl<'r> Binder<'r> {
         &mut self,
         object: Object<'_, '_>,
         name: &'static str,
-        master_code: Option<&'static str>,
+        master_code: Option<Code>,
     ) -> Field<StateCode> {
         let spec = match master_code {
             Some(code) => STATE.code(code),
@@ -211,12 +212,12 @@ fn item_list(b: &mut Binder<'_>, root: Object<'_, '_>, seller: &SellerDtls) -> V
     };
     // Reported before the items' own errors, which could otherwise crowd it out.
     if sent > limit {
-        b.coded_error(Some("ItemList"), "2173", &[]);
+        b.coded_error(Some("ItemList"), Code::E2173, &[]);
     }
     match b.array(root, "ItemList", MAX_ITEMS_CEILING, item) {
         Field::Valid(Ok(items)) if sent > 0 => items,
         Field::Valid(Ok(_)) | Field::Absent => {
-            b.coded_error(Some("ItemList"), "2228", &[]);
+            b.coded_error(Some("ItemList"), Code::E2228, &[]);
             Vec::new()
         }
         Field::Valid(Err(_)) | Field::Invalid => Vec::new(),
@@ -257,14 +258,14 @@ fn tran_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> TranDtls {
     TranDtls {
         tax_sch: b.required(tax_sch, "TaxSch", None),
         sup_typ: b.required(sup_typ, "SupTyp", None),
-        reg_rev: b.flag(o, "RegRev", Some("2159")).ok(),
+        reg_rev: b.flag(o, "RegRev", Some(Code::E2159)).ok(),
         ecm_gstin: b.gstin(o, "EcmGstin", &GSTIN).ok(),
-        igst_on_intra: b.flag(o, "IgstOnIntra", Some("2263")).ok(),
+        igst_on_intra: b.flag(o, "IgstOnIntra", Some(Code::E2263)).ok(),
     }
 }
 
 fn doc_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> DocDtls {
-    let typ = b.choice(o, "Typ", &DOC_TYPES, Some("2161"));
+    let typ = b.choice(o, "Typ", &DOC_TYPES, Some(Code::E2161));
     let typ = b.required(typ, "Typ", None);
     let no_spec = TextSpec::pattern(1, 16, &p::DOC_NO);
     let no_spec = if b.rules().uppercase_docno {
@@ -275,7 +276,7 @@ fn doc_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> DocDtls {
     let no = b.required_text(o, "No", &no_spec);
     let date_spec = DateSpec {
         years: b.rules().date_year_range,
-        code: Some("2144"),
+        code: Some(Code::E2144),
     };
     let dt = b.date(o, "Dt", &date_spec);
     DocDtls {
@@ -288,19 +289,19 @@ fn doc_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> DocDtls {
 fn seller_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> SellerDtls {
     let gstin = match b.raw(o, "Gstin").and_then(|value| value.as_str()) {
         Some(text) if text.trim().eq_ignore_ascii_case("URP") => {
-            b.coded_error(Some("Gstin"), "2213", &[]);
+            b.coded_error(Some("Gstin"), Code::E2213, &[]);
             Field::Invalid
         }
         _ => b.gstin(o, "Gstin", &GSTIN),
     };
-    let gstin = b.required(gstin, "Gstin", Some("2155"));
+    let gstin = b.required(gstin, "Gstin", Some(Code::E2155));
     let lgl_nm = b.required_text(o, "LglNm", &NAME);
     let trd_nm = b.optional_text(o, "TrdNm", &NAME);
     let addr1 = b.required_text(o, "Addr1", &ADDR1);
     let addr2 = b.optional_text(o, "Addr2", &ADDR2);
     let loc = b.required_text(o, "Loc", &TextSpec::free(3, 50));
     let pin = b.required_number(o, "Pin", &PIN);
-    let stcd = b.state_code(o, "Stcd", Some("2259"));
+    let stcd = b.state_code(o, "Stcd", Some(Code::E2259));
     let stcd = b.required(stcd, "Stcd", None);
     SellerDtls {
         gstin,
@@ -327,7 +328,7 @@ fn buyer_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> BuyerDtls {
     let addr2 = b.optional_text(o, "Addr2", &ADDR2);
     let loc = b.required_text(o, "Loc", &LOC);
     let pin = b.optional_number(o, "Pin", &PIN);
-    let stcd = b.state_code(o, "Stcd", Some("2260"));
+    let stcd = b.state_code(o, "Stcd", Some(Code::E2260));
     let stcd = b.required(stcd, "Stcd", None);
     BuyerDtls {
         gstin,
@@ -350,7 +351,7 @@ pub(crate) fn disp_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> DispDtls {
     let addr2 = b.optional_text(o, "Addr2", &ADDR2);
     let loc = b.required_text(o, "Loc", &LOC);
     let pin = b.required_number(o, "Pin", &PIN);
-    let stcd = b.state_code(o, "Stcd", Some("2200"));
+    let stcd = b.state_code(o, "Stcd", Some(Code::E2200));
     DispDtls {
         nm,
         addr1,
@@ -377,7 +378,7 @@ fn ship_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> ShipDtls {
     let addr2 = b.optional_text(o, "Addr2", &ADDR2);
     let loc = b.required_text(o, "Loc", &LOC);
     let pin = b.required_number(o, "Pin", &PIN);
-    let stcd = b.state_code(o, "Stcd", Some("2200"));
+    let stcd = b.state_code(o, "Stcd", Some(Code::E2200));
     ShipDtls {
         gstin,
         lgl_nm,
@@ -581,7 +582,7 @@ fn exp_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> ExpDtls {
     let port = b.optional_text(
         o,
         "Port",
-        &TextSpec::pattern(2, 10, &p::PORT).upper().code("2201"),
+        &TextSpec::pattern(2, 10, &p::PORT).upper().code(Code::E2201),
     );
     let port = port.filter(|code| {
         let known = b
@@ -590,7 +591,7 @@ fn exp_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> ExpDtls {
             .as_ref()
             .is_none_or(|ports| ports.contains(code));
         if !known {
-            b.coded_error(Some("Port"), "2201", &[]);
+            b.coded_error(Some("Port"), Code::E2201, &[]);
         }
         known
     });
@@ -598,24 +599,28 @@ fn exp_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> ExpDtls {
     let for_cur = b.optional_text(
         o,
         "ForCur",
-        &TextSpec::pattern(3, 16, &p::FOR_CUR).upper().code("2203"),
+        &TextSpec::pattern(3, 16, &p::FOR_CUR)
+            .upper()
+            .code(Code::E2203),
     );
     let for_cur = for_cur.filter(|code| {
         let known = masters::is_currency_code(code);
         if !known {
-            b.coded_error(Some("ForCur"), "2203", &[]);
+            b.coded_error(Some("ForCur"), Code::E2203, &[]);
         }
         known
     });
     let cnt_code = b.optional_text(
         o,
         "CntCode",
-        &TextSpec::pattern(2, 2, &p::CNT_CODE).upper().code("2202"),
+        &TextSpec::pattern(2, 2, &p::CNT_CODE)
+            .upper()
+            .code(Code::E2202),
     );
     let cnt_code = cnt_code.filter(|code| {
         let known = masters::is_country_code(code);
         if !known {
-            b.coded_error(Some("CntCode"), "2202", &[]);
+            b.coded_error(Some("CntCode"), Code::E2202, &[]);
         }
         known
     });
@@ -631,7 +636,7 @@ fn exp_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> ExpDtls {
 }
 
 pub(crate) fn ewb_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> EwbDtls {
-    let trans_id = b.gstin(o, "TransId", &GSTIN.code("4018")).ok();
+    let trans_id = b.gstin(o, "TransId", &GSTIN.code(Code::E4018)).ok();
     let trans_name = b.optional_text(o, "TransName", &NAME);
     let trans_mode = b
         .pattern_choice(
@@ -645,7 +650,7 @@ pub(crate) fn ewb_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> EwbDtls {
     let distance = b.number(
         o,
         "Distance",
-        &NumSpec::integer(0, 4000).above_max_code("4038"),
+        &NumSpec::integer(0, 4000).above_max_code(Code::E4038),
     );
     let distance = b.required(distance, "Distance", None);
     let trans_doc_no =
@@ -656,13 +661,13 @@ pub(crate) fn ewb_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> EwbDtls {
             "TransDocDt",
             &DateSpec {
                 years: b.rules().date_year_range,
-                code: Some("4017"),
+                code: Some(Code::E4017),
             },
         )
         .ok();
     let veh_no = vehicle_number(b, o);
     let veh_type = b
-        .choice(o, "VehType", &[("R", "R"), ("O", "O")], Some("4020"))
+        .choice(o, "VehType", &[("R", "R"), ("O", "O")], Some(Code::E4020))
         .ok()
         .map(str::to_owned);
     EwbDtls {
@@ -679,9 +684,9 @@ pub(crate) fn ewb_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> EwbDtls {
 
 /// `VehNo` is normalised before any check: upper-cased, spaces and hyphens removed (`03` §15).
 fn vehicle_number(b: &mut Binder<'_>, o: Object<'_, '_>) -> Option<String> {
-    let spec = TextSpec::pattern(4, 20, &p::VEH_NO).code("4014");
+    let spec = TextSpec::pattern(4, 20, &p::VEH_NO).code(Code::E4014);
     let raw = b
-        .text(o, "VehNo", &TextSpec::free(0, usize::MAX).code("4014"))
+        .text(o, "VehNo", &TextSpec::free(0, usize::MAX).code(Code::E4014))
         .ok()?;
     let normalised = normalise_vehicle_number(&raw);
     b.check_text("VehNo", &normalised, &spec)
@@ -702,6 +707,6 @@ pub(crate) fn exp_ship_dtls(b: &mut Binder<'_>, o: Object<'_, '_>) -> (Number, S
     let _addr2 = b.optional_text(o, "Addr2", &ADDR2);
     let _loc = b.required_text(o, "Loc", &LOC);
     let pin = b.required_number(o, "Pin", &PIN);
-    let stcd = b.state_code(o, "Stcd", Some("2200"));
+    let stcd = b.state_code(o, "Stcd", Some(Code::E2200));
     (pin, b.required(stcd, "Stcd", None))
 }

@@ -7,11 +7,10 @@
 //! and the unit tests load every table so such a file never ships. Lookups used per invoice item
 //! or address (HSN, PIN, UQC) do not allocate.
 
-mod csv;
+pub(crate) mod csv;
 mod hsn;
 mod pin;
 
-use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::LazyLock;
 
@@ -81,30 +80,6 @@ static CURRENCIES: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
     )
 });
 
-struct ErrorCode {
-    category: String,
-    message: String,
-}
-
-/// `error-codes.csv` by code.
-static ERRORS: LazyLock<HashMap<String, ErrorCode>> = LazyLock::new(|| {
-    let name = "error-codes.csv";
-    let mut map = HashMap::new();
-    for row in csv::table(
-        name,
-        include_str!("../../data/error-codes.csv"),
-        &["code", "category", "message"],
-    ) {
-        let [code, category, message] = <[String; 3]>::try_from(row).expect("three fields");
-        let dup = map.insert(code.clone(), ErrorCode { category, message });
-        assert!(
-            dup.is_none(),
-            "embedded master {name}: duplicate code {code}"
-        );
-    }
-    map
-});
-
 fn sorted_unique(name: &str, mut codes: Vec<String>) -> Vec<String> {
     codes.sort_unstable();
     let n = codes.len();
@@ -167,21 +142,6 @@ pub fn is_currency_code(code: &str) -> bool {
     CURRENCIES.binary_search(&code).is_ok()
 }
 
-/// The message template of an error code, verbatim from `error-codes.csv` (NIC's wording, odd
-/// spacing included, e.g. `"… future date ."`), with `{0}`, `{1}` placeholders for the caller to
-/// fill. Clients match on these texts, so they must not be tidied.
-pub fn error_message(code: &str) -> Option<&'static str> {
-    let errors: &'static HashMap<String, ErrorCode> = &ERRORS;
-    errors.get(code).map(|e| e.message.as_str())
-}
-
-/// The category of an error code (`invoice`, `auth`, `ewb`, `ewb-api`, `vital`, `system`), which
-/// tells the envelope family it belongs to.
-pub fn error_category(code: &str) -> Option<&'static str> {
-    let errors: &'static HashMap<String, ErrorCode> = &ERRORS;
-    errors.get(code).map(|e| e.category.as_str())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,7 +155,7 @@ mod tests {
         assert_eq!(GST_RATES.len(), 13);
         assert_eq!(COUNTRIES.len(), 249);
         assert!(CURRENCIES.len() >= 150);
-        assert_eq!(ERRORS.len(), 215);
+        assert_eq!(crate::codes::Code::ALL.len(), 215);
         assert_eq!(HsnMaster::shipped().len(), 22_464);
         assert!(!pin_states(110001).is_empty());
         assert!(pin_centroid(110001).is_some());
@@ -283,22 +243,25 @@ mod tests {
 
     #[test]
     fn error_codes() {
+        use crate::codes::Code;
+        let message = |text: &str| text.parse::<Code>().ok().map(Code::message);
+        let category = |text: &str| text.parse::<Code>().ok().map(Code::category);
         assert_eq!(
-            error_message("2163"),
+            message("2163"),
             Some("The document date should not be future date .")
         );
         assert_eq!(
-            error_message("2172"),
+            message("2172"),
             Some(
                 "For intra state transaction IGST amounts is not applicable for item - {0} and \
                  Sl. No {1} , only CGST and SGST amounts are applicable."
             )
         );
-        assert_eq!(error_category("2172"), Some("invoice"));
-        assert_eq!(error_message("100"), Some("Invalid Json"));
-        assert_eq!(error_category("100"), Some("ewb-api"));
-        assert_eq!(error_message("0000"), None);
-        assert_eq!(error_category(""), None);
+        assert_eq!(category("2172"), Some("invoice"));
+        assert_eq!(message("100"), Some("Invalid Json"));
+        assert_eq!(category("100"), Some("ewb-api"));
+        assert_eq!(message("0000"), None);
+        assert_eq!(category(""), None);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
+use crate::codes::Code;
 use crate::invoice::{Item, Number, value_or_zero};
 use crate::validate::{Checker, item_path};
 
@@ -36,7 +37,7 @@ pub(super) fn check(c: &mut Checker<'_>) {
         let expected = round2(qty * item.unit_price.value());
         let widened = qty * Decimal::new(5, 4) + Decimal::new(5, 3);
         if !within(item.tot_amt.value(), expected, tolerance.max(widened)) {
-            c.error("2192", item_path(index, "TotAmt"), &[&item.hsn_cd]);
+            c.error(Code::E2192, item_path(index, "TotAmt"), &[&item.hsn_cd]);
         }
     }
     //
@@ -44,7 +45,7 @@ pub(super) fn check(c: &mut Checker<'_>) {
         let expected = round2(item.tot_amt.value() - value_or_zero(&item.discount));
         if !within(item.ass_amt.value(), expected, tolerance) {
             c.error(
-                "2193",
+                Code::E2193,
                 item_path(index, "AssAmt"),
                 &[&item.hsn_cd, &item.sl_no],
             );
@@ -58,7 +59,7 @@ pub(super) fn check(c: &mut Checker<'_>) {
             let cgst_ok = within(value_or_zero(&item.cgst_amt), expected, tolerance);
             let sgst_ok = within(value_or_zero(&item.sgst_amt), expected, tolerance);
             if !(cgst_ok && sgst_ok) {
-                c.error("2234", item_path(index, "CgstAmt"), &[&item.hsn_cd]);
+                c.error(Code::E2234, item_path(index, "CgstAmt"), &[&item.hsn_cd]);
             }
         }
     }
@@ -67,7 +68,7 @@ pub(super) fn check(c: &mut Checker<'_>) {
         for (index, item) in c.items() {
             let expected = percent(item.ass_amt.value(), item.gst_rt.value());
             if !within(value_or_zero(&item.igst_amt), expected, tolerance) {
-                c.error("2235", item_path(index, "IgstAmt"), &[&item.hsn_cd]);
+                c.error(Code::E2235, item_path(index, "IgstAmt"), &[&item.hsn_cd]);
             }
         }
     }
@@ -75,14 +76,18 @@ pub(super) fn check(c: &mut Checker<'_>) {
     for (index, item) in c.items() {
         let expected = percent(item.ass_amt.value(), value_or_zero(&item.ces_rt));
         if !within(value_or_zero(&item.ces_amt), expected, tolerance) {
-            c.error("2266", item_path(index, "CesAmt"), &[&item.hsn_cd]);
+            c.error(Code::E2266, item_path(index, "CesAmt"), &[&item.hsn_cd]);
         }
     }
     //
     for (index, item) in c.items() {
         let expected = percent(item.ass_amt.value(), value_or_zero(&item.state_ces_rt));
         if !within(value_or_zero(&item.state_ces_amt), expected, tolerance) {
-            c.error("2267", item_path(index, "StateCesAmt"), &[&item.hsn_cd]);
+            c.error(
+                Code::E2267,
+                item_path(index, "StateCesAmt"),
+                &[&item.hsn_cd],
+            );
         }
     }
     // A-07 (D-66): under reverse charge the total may leave the taxes out.
@@ -95,7 +100,7 @@ pub(super) fn check(c: &mut Checker<'_>) {
         let ok = within(given, with_tax, tolerance)
             || (reverse_charge && within(given, without_tax, tolerance));
         if !ok {
-            c.error("2194", item_path(index, "TotItemVal"), &[&item.hsn_cd]);
+            c.error(Code::E2194, item_path(index, "TotItemVal"), &[&item.hsn_cd]);
         }
     }
     invoice_totals(c);
@@ -121,41 +126,41 @@ fn invoice_totals(c: &mut Checker<'_>) {
     let items = &c.invoice.item_list;
     let val = &c.invoice.val_dtls;
     let sum = |field: fn(&Item) -> Decimal| -> Decimal { round2(items.iter().map(field).sum()) };
-    let checks: [(Decimal, Decimal, &'static str, &'static str); 6] = [
+    let checks: [(Decimal, Decimal, Code, &'static str); 6] = [
         (
             val.ass_val.value(),
             sum(|i| i.ass_amt.value()),
-            "2182",
+            Code::E2182,
             "ValDtls.AssVal",
         ),
         (
             value_or_zero(&val.sgst_val),
             sum(|i| value_or_zero(&i.sgst_amt)),
-            "2183",
+            Code::E2183,
             "ValDtls.SgstVal",
         ),
         (
             value_or_zero(&val.cgst_val),
             sum(|i| value_or_zero(&i.cgst_amt)),
-            "2184",
+            Code::E2184,
             "ValDtls.CgstVal",
         ),
         (
             value_or_zero(&val.igst_val),
             sum(|i| value_or_zero(&i.igst_amt)),
-            "2185",
+            Code::E2185,
             "ValDtls.IgstVal",
         ),
         (
             value_or_zero(&val.ces_val),
             sum(|i| value_or_zero(&i.ces_amt) + value_or_zero(&i.ces_non_advl_amt)),
-            "2186",
+            Code::E2186,
             "ValDtls.CesVal",
         ),
         (
             value_or_zero(&val.st_ces_val),
             sum(|i| value_or_zero(&i.state_ces_amt) + value_or_zero(&i.state_ces_non_advl_amt)),
-            "2187",
+            Code::E2187,
             "ValDtls.StCesVal",
         ),
     ];
@@ -179,13 +184,13 @@ fn invoice_totals(c: &mut Checker<'_>) {
         expected_total,
         c.rules.invoice_tolerance,
     ) {
-        c.error("2189", "ValDtls.TotInvVal", &[]);
+        c.error(Code::E2189, "ValDtls.TotInvVal", &[]);
     }
     // A-15, off by default (D-19): an equality, not an approximation.
     if c.rules.enforce_2264 {
         let item_charges: Decimal = items.iter().map(|i| value_or_zero(&i.oth_chrg)).sum();
         if item_charges != value_or_zero(&val.oth_chrg) {
-            c.error("2264", "ValDtls.OthChrg", &[]);
+            c.error(Code::E2264, "ValDtls.OthChrg", &[]);
         }
     }
 }

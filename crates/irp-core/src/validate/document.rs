@@ -3,6 +3,7 @@
 use rust_decimal::Decimal;
 
 use crate::canonical::format_date;
+use crate::codes::Code;
 use crate::invoice::SupplyType;
 use crate::rules::Counting;
 use crate::validate::Checker;
@@ -11,7 +12,7 @@ pub(super) fn check(c: &mut Checker<'_>) {
     let doc_date = c.invoice.doc_dtls.dt;
     // DT-02
     if doc_date > c.today {
-        c.error("2163", "DocDtls.Dt", &[]);
+        c.error(Code::E2163, "DocDtls.Dt", &[]);
     }
     // DT-03
     if let Some(floor) = c.rules.doc_date_floor
@@ -22,7 +23,7 @@ pub(super) fn check(c: &mut Checker<'_>) {
             format_date(floor)
         );
         c.push(crate::error::ErrorDetail::with_message(
-            "2140",
+            Code::E2140,
             "DocDtls.Dt",
             message,
         ));
@@ -37,7 +38,7 @@ pub(super) fn check(c: &mut Checker<'_>) {
             Counting::Exclusive => c.rules.reporting_window_days,
         };
         if age_days > allowed {
-            c.error("2305", "DocDtls.Dt", &[]);
+            c.error(Code::E2305, "DocDtls.Dt", &[]);
         }
     }
     // DT-05
@@ -47,7 +48,7 @@ pub(super) fn check(c: &mut Checker<'_>) {
         SupplyType::B2b | SupplyType::SezWithPayment | SupplyType::SezWithoutPayment
     );
     if c.invoice.reverse_charge() && !reverse_charge_allowed {
-        c.error("2162", "TranDtls.RegRev", &[]);
+        c.error(Code::E2162, "TranDtls.RegRev", &[]);
     }
     // DT-06
     let period = c
@@ -58,7 +59,7 @@ pub(super) fn check(c: &mut Checker<'_>) {
     if let Some(period) = period
         && period.inv_st_dt > period.inv_end_dt
     {
-        c.error("2219", "RefDtls.DocPerdDtls.InvStDt", &[]);
+        c.error(Code::E2219, "RefDtls.DocPerdDtls.InvStDt", &[]);
     }
     // DT-07
     let val = &c.invoice.val_dtls;
@@ -66,6 +67,6 @@ pub(super) fn check(c: &mut Checker<'_>) {
         && discount.value() > Decimal::ZERO
         && discount.value() >= val.tot_inv_val.value()
     {
-        c.error("2220", "ValDtls.Discount", &[]);
+        c.error(Code::E2220, "ValDtls.Discount", &[]);
     }
 }

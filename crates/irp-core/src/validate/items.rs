@@ -1,5 +1,6 @@
 //! Item rules I-01 to I-05 (`04` §3.5).
 
+use crate::codes::Code;
 use crate::masters;
 use crate::validate::{Checker, item_path};
 
@@ -9,12 +10,12 @@ pub(super) fn check(c: &mut Checker<'_>) {
     // I-03, I-04: goods need a quantity and a unit.
     for (index, item) in c.items() {
         if !item.is_servc && item.qty.is_none() {
-            c.error("2238", item_path(index, "Qty"), &[&item.hsn_cd]);
+            c.error(Code::E2238, item_path(index, "Qty"), &[&item.hsn_cd]);
         }
     }
     for (index, item) in c.items() {
         if !item.is_servc && item.unit.is_none() {
-            c.error("2239", item_path(index, "Unit"), &[&item.hsn_cd]);
+            c.error(Code::E2239, item_path(index, "Unit"), &[&item.hsn_cd]);
         }
     }
     units_are_known(c);
@@ -27,7 +28,7 @@ fn serial_numbers_are_unique(c: &mut Checker<'_>) {
         .items()
         .find(|(_, item)| !seen.insert(item.sl_no.as_str()));
     if let Some((index, _)) = first_repeat {
-        c.error("2233", item_path(index, "SlNo"), &[]);
+        c.error(Code::E2233, item_path(index, "SlNo"), &[]);
     }
 }
 
@@ -56,7 +57,11 @@ fn hsn_codes_are_valid(c: &mut Checker<'_>) {
         }
     }
     if let Some(index) = first_index {
-        c.error("2176", item_path(index, "HsnCd"), &[&failing.join(",")]);
+        c.error(
+            Code::E2176,
+            item_path(index, "HsnCd"),
+            &[&failing.join(",")],
+        );
     }
 }
 
@@ -75,6 +80,6 @@ fn units_are_known(c: &mut Checker<'_>) {
         }
     }
     if let Some(index) = first_index {
-        c.error("2177", item_path(index, "Unit"), &[&bad.join(",")]);
+        c.error(Code::E2177, item_path(index, "Unit"), &[&bad.join(",")]);
     }
 }

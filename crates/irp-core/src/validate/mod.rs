@@ -14,6 +14,7 @@ mod tax;
 
 use chrono::NaiveDate;
 
+use crate::codes::Code;
 use crate::error::ErrorDetail;
 use crate::invoice::{Invoice, Item};
 use crate::register::{Taxpayer, TaxpayerRegister, TaxpayerType};
@@ -61,7 +62,7 @@ pub fn authorise(
     };
     match caller {
         Some(caller) if sup_gstin_matches => Ok(caller),
-        _ => Err(ErrorDetail::coded("2169", "", &[])),
+        _ => Err(ErrorDetail::coded(Code::E2169, "", &[])),
     }
 }
 
@@ -143,7 +144,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn error(&mut self, code: &'static str, path: impl Into<String>, args: &[&str]) {
+    fn error(&mut self, code: Code, path: impl Into<String>, args: &[&str]) {
         self.push(ErrorDetail::coded(code, path, args));
     }
 

@@ -1,6 +1,7 @@
 //! Party rules P-02 to P-18 (`04` §3.2).
 
 use crate::canonical::format_date;
+use crate::codes::Code;
 use crate::invoice::{Number, PartyGstin, StateCode, SupplyType};
 use crate::masters;
 use crate::register::{RegistrationStatus, Taxpayer, TaxpayerType};
@@ -27,11 +28,11 @@ pub(super) fn check(c: &mut Checker<'_>) {
 fn seller_in_register(c: &mut Checker<'_>) {
     let gstin = c.invoice.seller_dtls.gstin.as_str();
     let Some(seller) = c.seller.clone() else {
-        c.error("3028", "SellerDtls.Gstin", &[gstin]);
+        c.error(Code::E3028, "SellerDtls.Gstin", &[gstin]);
         return;
     };
     if !seller.einvoice_enabled {
-        c.error("3026", "SellerDtls.Gstin", &[]);
+        c.error(Code::E3026, "SellerDtls.Gstin", &[]);
     }
     let doc_date = c.invoice.doc_dtls.dt;
     let doc_date_text = format_date(doc_date);
@@ -39,13 +40,13 @@ fn seller_in_register(c: &mut Checker<'_>) {
         RegistrationStatus::Act | RegistrationStatus::Pro => seller
             .registered_on
             .is_some_and(|registered| doc_date < registered)
-            .then_some("3079"),
-        RegistrationStatus::Ina => Some("3076"),
+            .then_some(Code::E3079),
+        RegistrationStatus::Ina => Some(Code::E3076),
         RegistrationStatus::Cnl => match (seller.registered_on, seller.deregistered_on) {
-            (None, _) => Some("3078"),
-            (Some(registered), _) if doc_date < registered => Some("3077"),
-            (_, None) => Some("3075"),
-            (_, Some(deregistered)) if doc_date > deregistered => Some("3074"),
+            (None, _) => Some(Code::E3078),
+            (Some(registered), _) if doc_date < registered => Some(Code::E3077),
+            (_, None) => Some(Code::E3075),
+            (_, Some(deregistered)) if doc_date > deregistered => Some(Code::E3074),
             _ => None,
         },
     };
@@ -53,13 +54,13 @@ fn seller_in_register(c: &mut Checker<'_>) {
         c.error(code, "SellerDtls.Gstin", &[gstin, &doc_date_text]);
     }
     if seller.taxpayer_type == TaxpayerType::Sez {
-        c.error("2231", "SellerDtls.Gstin", &[gstin]);
+        c.error(Code::E2231, "SellerDtls.Gstin", &[gstin]);
     } else if !c
         .rules
         .allowed_supplier_types
         .contains(&seller.taxpayer_type)
     {
-        c.error("2300", "SellerDtls.Gstin", &[gstin]);
+        c.error(Code::E2300, "SellerDtls.Gstin", &[gstin]);
     }
 }
 
@@ -67,7 +68,7 @@ fn seller_in_register(c: &mut Checker<'_>) {
 fn seller_state_matches_gstin(c: &mut Checker<'_>) {
     let seller = &c.invoice.seller_dtls;
     if seller.gstin.state_number() != seller.stcd.number {
-        c.error("2258", "SellerDtls.Stcd", &[]);
+        c.error(Code::E2258, "SellerDtls.Stcd", &[]);
     }
 }
 
@@ -77,9 +78,9 @@ fn ecommerce_operator(c: &mut Checker<'_>) {
         return;
     };
     match c.register.taxpayer(ecm.as_str()) {
-        None => c.error("3028", "TranDtls.EcmGstin", &[ecm.as_str()]),
+        None => c.error(Code::E3028, "TranDtls.EcmGstin", &[ecm.as_str()]),
         Some(operator) if operator.taxpayer_type != TaxpayerType::Tcs => {
-            c.error("2195", "TranDtls.EcmGstin", &[])
+            c.error(Code::E2195, "TranDtls.EcmGstin", &[])
         }
         Some(_) => {}
     }
@@ -88,7 +89,7 @@ fn ecommerce_operator(c: &mut Checker<'_>) {
 /// P-08.
 fn seller_is_not_buyer(c: &mut Checker<'_>) {
     if c.invoice.seller_dtls.gstin.as_str() == c.invoice.buyer_dtls.gstin.as_str() {
-        c.error("2211", "BuyerDtls.Gstin", &[]);
+        c.error(Code::E2211, "BuyerDtls.Gstin", &[]);
     }
 }
 
@@ -98,10 +99,12 @@ fn unregistered_buyer(c: &mut Checker<'_>) {
     let urp = c.invoice.buyer_dtls.gstin == PartyGstin::Unregistered;
     let code = match supply {
         SupplyType::B2b | SupplyType::SezWithPayment | SupplyType::SezWithoutPayment if urp => {
-            Some("2212")
+            Some(Code::E2212)
         }
-        SupplyType::DeemedExport if urp => Some("2171"),
-        SupplyType::ExportWithPayment | SupplyType::ExportWithoutPayment if !urp => Some("2248"),
+        SupplyType::DeemedExport if urp => Some(Code::E2171),
+        SupplyType::ExportWithPayment | SupplyType::ExportWithoutPayment if !urp => {
+            Some(Code::E2248)
+        }
         _ => None,
     };
     if let Some(code) = code {
@@ -115,20 +118,20 @@ fn registered_buyer(c: &mut Checker<'_>) {
         return;
     };
     let Some(buyer) = c.register.taxpayer(gstin.as_str()) else {
-        c.error("3028", "BuyerDtls.Gstin", &[gstin.as_str()]);
+        c.error(Code::E3028, "BuyerDtls.Gstin", &[gstin.as_str()]);
         return;
     };
     if is_inactive_or_cancelled(&buyer, c.invoice.doc_dtls.dt) {
-        c.error("3029", "BuyerDtls.Gstin", &[gstin.as_str()]);
+        c.error(Code::E3029, "BuyerDtls.Gstin", &[gstin.as_str()]);
         return;
     }
     let supply = c.invoice.tran_dtls.sup_typ;
     let buyer_is_sez = matches!(buyer.taxpayer_type, TaxpayerType::Sez | TaxpayerType::Sed);
     if supply.is_sez() && !buyer_is_sez {
-        c.error("2247", "BuyerDtls.Gstin", &[supply.code()]);
+        c.error(Code::E2247, "BuyerDtls.Gstin", &[supply.code()]);
     }
     if matches!(supply, SupplyType::B2b | SupplyType::DeemedExport) && buyer_is_sez {
-        c.error("2246", "BuyerDtls.Gstin", &[supply.code()]);
+        c.error(Code::E2246, "BuyerDtls.Gstin", &[supply.code()]);
     }
 }
 
@@ -149,7 +152,7 @@ fn buyer_state_matches_gstin(c: &mut Checker<'_>) {
     if let Some(gstin) = buyer.gstin.registered()
         && gstin.state_number() != buyer.stcd.number
     {
-        c.error("2265", "BuyerDtls.Stcd", &[]);
+        c.error(Code::E2265, "BuyerDtls.Stcd", &[]);
     }
 }
 
@@ -157,7 +160,7 @@ fn buyer_state_matches_gstin(c: &mut Checker<'_>) {
 fn buyer_pin_present(c: &mut Checker<'_>) {
     if c.invoice.buyer_dtls.pin.is_none() {
         c.error(
-            "2244",
+            Code::E2244,
             "BuyerDtls.Pin",
             &[c.invoice.tran_dtls.sup_typ.code()],
         );
@@ -187,7 +190,7 @@ fn pin_state_consistency(c: &mut Checker<'_>) {
     for (section, pin, state) in blocks {
         let pin_value = pin.as_u32().unwrap_or(0);
         if !masters::pin_matches_state(pin_value, state.number) {
-            c.error("2178", format!("{section}.Pin"), &[&state.text]);
+            c.error(Code::E2178, format!("{section}.Pin"), &[&state.text]);
         }
     }
 }
@@ -196,7 +199,7 @@ fn pin_state_consistency(c: &mut Checker<'_>) {
 fn export_buyer_state(c: &mut Checker<'_>) {
     let supply = c.invoice.tran_dtls.sup_typ;
     if supply.is_export() && c.invoice.buyer_dtls.stcd.number != 96 {
-        c.error("2261", "BuyerDtls.Stcd", &[supply.code()]);
+        c.error(Code::E2261, "BuyerDtls.Stcd", &[supply.code()]);
     }
 }
 
@@ -206,7 +209,7 @@ fn place_of_supply(c: &mut Checker<'_>) {
     let pos = c.invoice.buyer_dtls.pos.number;
     if supply.is_export() {
         if pos != 96 {
-            c.error("2229", "BuyerDtls.Pos", &[supply.code()]);
+            c.error(Code::E2229, "BuyerDtls.Pos", &[supply.code()]);
         }
         return;
     }
@@ -215,10 +218,10 @@ fn place_of_supply(c: &mut Checker<'_>) {
             item.is_servc && (item.hsn_cd.starts_with("9965") || item.hsn_cd.starts_with("9968"))
         });
         if !transport_services_only {
-            c.error("2242", "BuyerDtls.Pos", &[supply.code()]);
+            c.error(Code::E2242, "BuyerDtls.Pos", &[supply.code()]);
         }
     } else if !masters::is_state_master_code(pos) {
-        c.error("2243", "BuyerDtls.Pos", &[supply.code()]);
+        c.error(Code::E2243, "BuyerDtls.Pos", &[supply.code()]);
     }
 }
 
@@ -230,7 +233,7 @@ fn ship_to_state_is_pos(c: &mut Checker<'_>) {
     if let Some(ship) = &c.invoice.ship_dtls
         && ship.stcd.number != c.invoice.buyer_dtls.pos.number
     {
-        c.error("2245", "ShipDtls.Stcd", &[]);
+        c.error(Code::E2245, "ShipDtls.Stcd", &[]);
     }
 }
 
@@ -254,6 +257,6 @@ fn export_details(c: &mut Checker<'_>) {
             })
     });
     if !complete {
-        c.error("2208", "ExpDtls", &[]);
+        c.error(Code::E2208, "ExpDtls", &[]);
     }
 }

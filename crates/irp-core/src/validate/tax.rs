@@ -2,6 +2,7 @@
 
 use rust_decimal::Decimal;
 
+use crate::codes::Code;
 use crate::invoice::{SupplyType, value_or_zero};
 use crate::validate::{Checker, item_path};
 
@@ -11,7 +12,7 @@ pub(super) fn check(c: &mut Checker<'_>) {
     let regime = c.regime;
     // T-01
     if invoice.tran_dtls.igst_on_intra == Some(true) && !regime.intra {
-        c.error("2262", "TranDtls.IgstOnIntra", &[]);
+        c.error(Code::E2262, "TranDtls.IgstOnIntra", &[]);
     }
     // T-02
     if matches!(supply, SupplyType::B2b | SupplyType::DeemedExport)
@@ -21,7 +22,7 @@ pub(super) fn check(c: &mut Checker<'_>) {
         let has_goods = invoice.item_list.iter().any(|item| !item.is_servc);
         let has_services = invoice.item_list.iter().any(|item| item.is_servc);
         if has_goods && has_services {
-            c.error("2249", "ItemList", &[]);
+            c.error(Code::E2249, "ItemList", &[]);
         }
     }
     if regime.cgst_sgst() {
@@ -29,7 +30,7 @@ pub(super) fn check(c: &mut Checker<'_>) {
         for (index, item) in c.items() {
             if value_or_zero(&item.igst_amt) != Decimal::ZERO {
                 c.error(
-                    "2172",
+                    Code::E2172,
                     item_path(index, "IgstAmt"),
                     &[&item.hsn_cd, &item.sl_no],
                 );
@@ -43,23 +44,23 @@ pub(super) fn check(c: &mut Checker<'_>) {
                 amount.as_ref().is_some_and(|a| a.value() > Decimal::ZERO)
             };
             if taxable && !(positive(&item.cgst_amt) && positive(&item.sgst_amt)) {
-                c.error("2241", item_path(index, "CgstAmt"), &[&item.hsn_cd]);
+                c.error(Code::E2241, item_path(index, "CgstAmt"), &[&item.hsn_cd]);
             }
         }
         // T-05
         for (index, item) in c.items() {
             if value_or_zero(&item.cgst_amt) != value_or_zero(&item.sgst_amt) {
-                c.error("2227", item_path(index, "SgstAmt"), &[&item.hsn_cd]);
+                c.error(Code::E2227, item_path(index, "SgstAmt"), &[&item.hsn_cd]);
             }
         }
     }
     // T-06, T-07, T-08: CGST and SGST where only IGST may be charged.
     let prohibition = if supply.is_sez() {
-        Some("2237")
+        Some(Code::E2237)
     } else if supply.is_export() {
-        Some("2180")
+        Some(Code::E2180)
     } else if regime.igst {
-        Some("2174")
+        Some(Code::E2174)
     } else {
         None
     };
@@ -75,7 +76,7 @@ pub(super) fn check(c: &mut Checker<'_>) {
     // T-09
     for (index, item) in c.items() {
         if !c.rules.gst_rates.contains(&item.gst_rt.value()) {
-            c.error("2240", item_path(index, "GstRt"), &[&item.hsn_cd]);
+            c.error(Code::E2240, item_path(index, "GstRt"), &[&item.hsn_cd]);
         }
     }
 }

@@ -1177,7 +1177,7 @@ fn business_errors_come_in_rule_order_then_item_order() {
     invoice["DocDtls"]["Dt"] = json!("11/07/2025");
     invoice["BuyerDtls"]["Gstin"] = json!(SELLER);
     let errors = validate(&invoice).unwrap_err();
-    let found: Vec<&str> = errors.iter().map(|e| e.code).collect();
+    let found: Vec<&str> = errors.iter().map(|e| e.code.as_str()).collect();
     let position = |code| found.iter().position(|c| *c == code).unwrap();
     assert!(position("2211") < position("2163"), "{found:?}");
     assert!(position("2163") < position("2240"));

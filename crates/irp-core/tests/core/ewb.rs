@@ -35,7 +35,7 @@ fn run(
     change(&mut facts);
     check(&facts, &EwbSettings::default())
         .map(|plan| plan.distance_km)
-        .map_err(|errors| errors.iter().map(|e| e.code).collect())
+        .map_err(|errors| errors.iter().map(|e| e.code.as_str()).collect())
 }
 
 fn goods_invoice() -> Invoice {

@@ -81,7 +81,7 @@ fn the_nic_sample_fails_when_its_total_is_the_wrong_formula() {
     let errors = check_business_rules(&invoice, &context).unwrap_err();
     assert_eq!(errors.len(), 1);
     assert_eq!(
-        (errors[0].code, errors[0].path.as_str()),
+        (errors[0].code.as_str(), errors[0].path.as_str()),
         ("2189", "ValDtls.TotInvVal")
     );
 }

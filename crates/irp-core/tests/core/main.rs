@@ -5,6 +5,7 @@ mod business;
 mod ewb;
 mod fuzz;
 mod golden;
+mod oracles;
 mod properties;
 mod schema;
 mod signing;

@@ -153,7 +153,10 @@ pub fn validate_bytes(
 
 /// The errors as `(code, path)` pairs.
 pub fn codes(errors: &[ErrorDetail]) -> Vec<(&'static str, String)> {
-    errors.iter().map(|e| (e.code, e.path.clone())).collect()
+    errors
+        .iter()
+        .map(|e| (e.code.as_str(), e.path.clone()))
+        .collect()
 }
 
 /// Asserts that the invoice is rejected with exactly this one error.

@@ -7,11 +7,13 @@ use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use chrono::Duration;
 use irp_core::ack::format_timestamp;
+use irp_core::codes::Code;
 use irp_core::json::{self, ObjectWriter, Value};
 use irp_core::protocol;
 use irp_store::{Session, SessionKey};
 
-use crate::api::{check_client, envelope_data, internal, read_body};
+use crate::api::OrCode as _;
+use crate::api::pipeline::{check_client, envelope_data, read_body};
 use crate::envelope::{ApiError, Data, Envelope};
 use crate::headers::Headers;
 use crate::secrets;
@@ -41,13 +43,14 @@ pub async fn authenticate(
     let client_id = headers.get("client_id").unwrap_or_default().to_owned();
     let gstin = headers
         .get("gstin")
-        .ok_or_else(|| ApiError::code("1004"))?
+        .or_code(Code::E1004)?
         .to_ascii_uppercase();
-    let body = read_body(body, state.settings.max_body_bytes).await?;
+    let body = read_body(body, state.settings.limits.max_body_bytes).await?;
     let data = envelope_data(&body)?;
     // D-50: every failure of this step is the same 1013, with no detail.
     let plaintext = protocol::decrypt_credentials(&state.auth_key, &data)
-        .map_err(|_| ApiError::code("1013"))?;
+        .ok()
+        .or_code(Code::E1013)?;
     let credentials = parse_credentials(&plaintext)?;
 
     let now = state.clock.now();
@@ -55,48 +58,48 @@ pub async fn authenticate(
         .store
         .user(&credentials.user_name)
         .await
-        .map_err(|error| internal("user look-up", &error))?
-        .ok_or_else(|| ApiError::code("1017"))?;
+        .or_code(Code::E5001)?;
+    let user = user.or_code(Code::E1017)?;
     // A locked-out user is refused before the password is even checked, so guessing stops.
     if user.locked_until.is_some_and(|until| until > now) {
-        return Err(ApiError::code("1014"));
+        return Err(ApiError::code(Code::E1014));
     }
     let password_ok = {
         let password = credentials.password.clone();
         let hash = user.password_hash.clone();
         tokio::task::spawn_blocking(move || secrets::verify_password(&password, &hash))
             .await
-            .map_err(|error| internal("password check", &error))?
+            .or_code(Code::E5001)?
     };
     if !password_ok {
-        let lock_until = now + Duration::minutes(state.settings.lockout_minutes);
+        let lock_until = now + Duration::minutes(state.settings.auth.lockout_minutes);
         state
             .store
             .record_login_failure(
                 &user.user_name,
-                state.settings.max_failed_logins,
+                state.settings.auth.max_failed_logins,
                 lock_until,
             )
             .await
-            .map_err(|error| internal("login failure record", &error))?;
+            .or_code(Code::E5001)?;
         tracing::warn!(user.name = %user.user_name, "failed login");
-        return Err(ApiError::code("1019"));
+        return Err(ApiError::code(Code::E1019));
     }
     if !user.active {
-        return Err(ApiError::code("1014"));
+        return Err(ApiError::code(Code::E1014));
     }
     if !user.client_ids.contains(&client_id) {
-        return Err(ApiError::code("1018"));
+        return Err(ApiError::code(Code::E1018));
     }
     if !user.gstin.eq_ignore_ascii_case(&gstin) {
-        return Err(ApiError::code("1015"));
+        return Err(ApiError::code(Code::E1015));
     }
     if user.failed_logins > 0 {
         state
             .store
             .clear_login_failures(&user.user_name)
             .await
-            .map_err(|error| internal("login failure reset", &error))?;
+            .or_code(Code::E5001)?;
     }
 
     let key = SessionKey::new(&client_id, &user.user_name, &gstin);
@@ -124,9 +127,9 @@ async fn session_for(
         .store
         .live_session(key, now)
         .await
-        .map_err(|error| internal("session look-up", &error))?;
+        .or_code(Code::E5001)?;
     if let Some(session) = live {
-        let refresh_window = Duration::minutes(state.settings.force_refresh_window_minutes);
+        let refresh_window = Duration::minutes(state.settings.auth.force_refresh_window_minutes);
         let refresh = force_refresh && session.expires_at - now <= refresh_window;
         let token = state
             .sealer
@@ -142,7 +145,7 @@ async fn session_for(
     }
     let token = protocol::generate_auth_token();
     let sek = protocol::generate_sek();
-    let expires_at = now + Duration::minutes(state.settings.token_minutes);
+    let expires_at = now + Duration::minutes(state.settings.auth.token_minutes);
     let session = Session {
         key: key.clone(),
         token_hash: secrets::token_hash(&token),
@@ -155,7 +158,7 @@ async fn session_for(
         .store
         .start_session(&session)
         .await
-        .map_err(|error| internal("session start", &error))?;
+        .or_code(Code::E5001)?;
     Ok((token, sek, expires_at))
 }
 
@@ -163,22 +166,22 @@ async fn session_for(
 fn parse_credentials(plaintext: &[u8]) -> Result<Credentials, ApiError> {
     let document = match json::parse(plaintext) {
         Ok(document @ Value::Object(_)) => document,
-        _ => return Err(ApiError::code("1013")),
+        _ => return Err(ApiError::code(Code::E1013)),
     };
     let member = |name: &str| document.get_ignore_case(name);
     let text = |name: &str| match member(name) {
         Some(Value::String(text)) if !text.trim().is_empty() => Some(text.trim().to_owned()),
         _ => None,
     };
-    let user_name = text("UserName").ok_or_else(|| ApiError::code("1006"))?;
+    let user_name = text("UserName").or_code(Code::E1006)?;
     let password = match member("Password") {
         Some(Value::String(text)) if !text.is_empty() => text.to_string(),
-        _ => return Err(ApiError::code("1008")),
+        _ => return Err(ApiError::code(Code::E1008)),
     };
     let app_key = text("AppKey")
         .and_then(|key| BASE64.decode(key).ok())
         .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
-        .ok_or_else(|| ApiError::code("1016"))?;
+        .or_code(Code::E1016)?;
     let force_refresh = match member("ForceRefreshAccessToken") {
         Some(Value::Bool(value)) => *value,
         Some(Value::String(text)) => text.trim().eq_ignore_ascii_case("true"),

@@ -2,31 +2,29 @@
 //! (path b, `02` #8) and Get EWB by IRN (#9). Cancel EWB, with the E-Way Bill API conventions,
 //! is in `api::ewb_cancel`.
 
-use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use irp_core::ack::format_timestamp;
-use irp_core::bind::parse_ewb_request;
+use irp_core::bind::{EwbRequest, parse_ewb_request};
+use irp_core::codes::Code;
 use irp_core::error::ErrorDetail;
 use irp_core::ewb::{EwbFacts, EwbPlan, EwbSettings, Place, Transport, check, places, valid_till};
 use irp_core::invoice::Invoice;
 use irp_core::irn::Irn;
 use irp_core::json::ObjectWriter;
 use irp_core::register::{RegistrationStatus, TaxpayerRegister};
-use irp_store::{EwbInsert, EwbRecord, EwbStatus, InvoiceRecord, InvoiceStatus};
+use irp_store::{EwbInsert, EwbRecord, EwbStatus, InvoiceStatus};
 
-use crate::api::invoice::{irp_header, owns, visible_invoice};
-use crate::api::{Caller, SessionSource, authenticate, envelope_data, internal, read_body};
+use crate::api::records::{active_ewb, owns, stored_invoice, visible_invoice};
+use crate::api::{Caller, NicBody, NicCall, OrCode as _};
 use crate::envelope::{ApiError, Envelope, Info};
-use crate::headers::Headers;
 use crate::state::AppState;
 
 impl AppState {
     fn ewb_settings(&self) -> EwbSettings {
         EwbSettings {
-            distance_check: self.settings.ewb_distance_check,
-            road_factor: self.settings.ewb_road_factor,
-            max_distance_factor: self.settings.ewb_max_distance_factor,
+            distance_check: self.settings.ewb.distance_check,
+            road_factor: self.settings.ewb.road_factor,
+            max_distance_factor: self.settings.ewb.max_distance_factor,
         }
     }
 }
@@ -47,11 +45,7 @@ async fn register_facts(
     let mut names: Vec<&str> = vec![seller.as_str()];
     names.extend(buyer.as_deref());
     names.extend(transport.trans_id.as_deref());
-    let found = state
-        .store
-        .taxpayers(&names)
-        .await
-        .map_err(|error| internal("register look-up", &error))?;
+    let found = state.store.taxpayers(&names).await.or_code(Code::E5001)?;
     let mut register = irp_core::register::MemoryRegister::new();
     for taxpayer in found {
         register.insert(taxpayer);
@@ -74,7 +68,7 @@ async fn create(
     state: &AppState,
     caller: &Caller,
     invoice: &Invoice,
-    irn: &str,
+    irn: &Irn,
     transport: &Transport,
     places: (Place, Option<Place>),
 ) -> Result<(EwbRecord, EwbPlan), Vec<ErrorDetail>> {
@@ -95,10 +89,11 @@ async fn create(
     let ewb_no = state
         .next_ewb_no()
         .await
-        .map_err(|error| vec![registry_error(&error)])?;
+        .or_code(Code::E5001)
+        .map_err(|e| e.errors)?;
     let record = EwbRecord {
         ewb_no,
-        irn: irn.to_owned(),
+        irn: irn.clone(),
         status: EwbStatus::Active,
         gen_gstin: caller.gstin.clone(),
         ewb_dt: now,
@@ -112,23 +107,19 @@ async fn create(
         trans_doc_dt: transport.trans_doc_dt,
         veh_no: transport.veh_no.clone(),
         veh_type: transport.veh_type.clone(),
-        portal: state.settings.portal_id,
+        portal: state.settings.portal.id,
         cancellation: None,
     };
     match state
         .store
         .insert_ewb(&record)
         .await
-        .map_err(|error| vec![registry_error(&error)])?
+        .or_code(Code::E5001)
+        .map_err(|e| e.errors)?
     {
         EwbInsert::Inserted => Ok((record, plan)),
-        EwbInsert::ActiveExists(_) => Err(vec![ErrorDetail::coded("4002", "", &[])]),
+        EwbInsert::ActiveExists(_) => Err(vec![ErrorDetail::coded(Code::E4002, "", &[])]),
     }
-}
-
-fn registry_error(error: &dyn std::fmt::Display) -> ErrorDetail {
-    tracing::error!(%error, "registry failure while creating an e-way bill");
-    ErrorDetail::coded("5001", "", &[])
 }
 
 /// Path (a): the e-way bill asked for in `EwbDtls`, after the IRN is registered. The IRN
@@ -137,7 +128,7 @@ pub(crate) async fn with_invoice(
     state: &AppState,
     caller: &Caller,
     invoice: &Invoice,
-    irn: &str,
+    irn: &Irn,
 ) -> (Option<EwbRecord>, Vec<Info>) {
     let Some(ewb) = &invoice.ewb_dtls else {
         return (None, Vec::new());
@@ -159,7 +150,7 @@ pub(crate) async fn with_invoice(
         ),
         Err(errors) => {
             let first = errors.into_iter().next().map(|e| Info::EwbError {
-                code: e.code.to_owned(),
+                code: e.code.as_str().to_owned(),
                 message: e.message,
             });
             (None, first.into_iter().collect())
@@ -189,26 +180,39 @@ pub(crate) fn write_ewb_fields(object: &mut ObjectWriter<'_>, ewb: Option<&EwbRe
 /// `POST /eiewb/v1.03/ewaybill` (path b).
 pub async fn generate_by_irn(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
+    request: NicBody,
 ) -> Result<Envelope, ApiError> {
-    let headers = Headers::from_map(&headers);
-    let body = read_body(body, state.settings.max_body_bytes).await?;
-    let caller = authenticate(&state, &headers, SessionSource::Registry).await?;
-    let irp = irp_header(&headers)?;
-    let plaintext = caller.decrypt(&envelope_data(&body)?)?;
-    let request = parse_ewb_request(&plaintext, &state.settings.rules).map_err(ApiError::many)?;
-    // E-01, E-02 end processing.
-    let irn = Irn::parse(&request.irn).ok_or_else(|| ApiError::code("4003"))?;
-    let record = visible_invoice(&state, irn.as_str(), irp, "4003").await?;
-    if !owns(&caller, &record) {
-        return Err(ApiError::code("2143"));
+    let irp = request.call.irp()?;
+    let ewb_request = parse_ewb_request(&request.plaintext()?, &state.settings.rules)?;
+    let (ewb, plan) = create_for_irn(&state, request.caller(), irp, &ewb_request).await?;
+    let mut out = String::new();
+    let mut object = ObjectWriter::open(&mut out);
+    write_ewb_fields(&mut object, Some(&ewb));
+    match plan.remark() {
+        Some(remark) => object.str("Remarks", &remark),
+        None => object.raw("Remarks", "null"),
+    }
+    object.close();
+    Ok(request.call.encrypted(&out))
+}
+
+/// Path (b) for `caller`: E-01 and E-02 end processing, then the rules of `create`.
+pub async fn create_for_irn(
+    state: &AppState,
+    caller: &Caller,
+    irp: Option<u8>,
+    request: &EwbRequest,
+) -> Result<(EwbRecord, EwbPlan), ApiError> {
+    let irn = Irn::parse(&request.irn).or_code(Code::E4003)?;
+    let record = visible_invoice(state, &irn, irp, Code::E4003).await?;
+    if !owns(caller, &record) {
+        return Err(ApiError::code(Code::E2143));
     }
     if record.status != InvoiceStatus::Active {
-        return Err(ApiError::code("4000"));
+        return Err(ApiError::code(Code::E4000));
     }
-    if active_ewb(&state, irn.as_str()).await?.is_some() {
-        return Err(ApiError::code("4002"));
+    if active_ewb(state, &irn).await?.is_some() {
+        return Err(ApiError::code(Code::E4002));
     }
     let invoice = stored_invoice(&record)?;
     let place = |pin: &irp_core::invoice::Number, state: &irp_core::invoice::StateCode| Place {
@@ -221,47 +225,32 @@ pub async fn generate_by_irn(
         .as_ref()
         .map(|(pin, stcd)| place(pin, stcd));
     let transport = Transport::from_ewb_dtls(&request.transport);
-    let (ewb, plan) = create(
-        &state,
-        &caller,
+    create(
+        state,
+        caller,
         &invoice,
-        irn.as_str(),
+        &irn,
         &transport,
         places(&invoice, dispatch, export_ship),
     )
     .await
-    .map_err(ApiError::many)?;
-    let mut out = String::new();
-    let mut object = ObjectWriter::open(&mut out);
-    write_ewb_fields(&mut object, Some(&ewb));
-    match plan.remark() {
-        Some(remark) => object.str("Remarks", &remark),
-        None => object.raw("Remarks", "null"),
-    }
-    object.close();
-    Ok(caller.encrypted(&out))
+    .map_err(ApiError::many)
 }
 
 /// `GET /eiewb/v1.03/ewaybill/irn/{irn}` (#9): the most recent e-way bill, active or cancelled.
 pub async fn get_by_irn(
     State(state): State<AppState>,
     Path(irn): Path<String>,
-    headers: HeaderMap,
+    call: NicCall,
 ) -> Result<Envelope, ApiError> {
-    let headers = Headers::from_map(&headers);
-    let caller = authenticate(&state, &headers, SessionSource::Registry).await?;
-    let irp = irp_header(&headers)?;
-    let irn = Irn::parse(&irn).ok_or_else(|| ApiError::code("4003"))?;
-    let record = visible_invoice(&state, irn.as_str(), irp, "4003").await?;
-    if !owns(&caller, &record) {
-        return Err(ApiError::code("4037"));
+    let irp = call.irp()?;
+    let irn = Irn::parse(&irn).or_code(Code::E4003)?;
+    let record = visible_invoice(&state, &irn, irp, Code::E4003).await?;
+    if !owns(&call.caller, &record) {
+        return Err(ApiError::code(Code::E4037));
     }
-    let ewb = state
-        .store
-        .latest_ewb(irn.as_str())
-        .await
-        .map_err(|error| internal("e-way bill look-up", &error))?
-        .ok_or_else(|| ApiError::code("4005"))?;
+    let ewb = state.store.latest_ewb(&irn).await.or_code(Code::E5001)?;
+    let ewb = ewb.or_code(Code::E4005)?;
     let mut out = String::new();
     let mut object = ObjectWriter::open(&mut out);
     object.raw("EwbNo", &ewb.ewb_no.to_string());
@@ -273,21 +262,5 @@ pub async fn get_by_irn(
         None => object.raw("EwbValidTill", "null"),
     }
     object.close();
-    Ok(caller.encrypted(&out))
-}
-
-/// The active e-way bill of an IRN, if any.
-pub(crate) async fn active_ewb(state: &AppState, irn: &str) -> Result<Option<EwbRecord>, ApiError> {
-    let latest = state
-        .store
-        .latest_ewb(irn)
-        .await
-        .map_err(|error| internal("e-way bill look-up", &error))?;
-    Ok(latest.filter(|ewb| ewb.status == EwbStatus::Active))
-}
-
-/// The registered invoice, bound back from its stored signed data.
-fn stored_invoice(record: &InvoiceRecord) -> Result<Invoice, ApiError> {
-    crate::api::print::stored_invoice(record)
-        .ok_or_else(|| internal("binding a stored invoice", &"schema"))
+    Ok(call.encrypted(&out))
 }

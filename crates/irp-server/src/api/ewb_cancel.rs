@@ -1,21 +1,36 @@
 //! Cancel e-way bill (`02` #10, `06` §6) with the E-Way Bill API conventions (`01` §9): a
 //! lower-case envelope, `status` as a string, and errors as base64 of `{"errorCodes":"…"}`.
 
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, NaiveDateTime};
+use irp_core::codes::Code;
 use irp_core::json::{self, ObjectWriter, Value};
 use irp_core::protocol;
 use irp_store::{EwbCancellation, EwbStatus};
 
-use crate::api::read_body;
+use crate::api::OrCode as _;
+use crate::api::pipeline::read_body;
+use crate::envelope::ApiError;
 use crate::headers::Headers;
 use crate::state::AppState;
 
 /// An answer in the E-Way Bill convention.
-pub struct EwbApiResponse(Result<String, Vec<&'static str>>);
+pub struct EwbApiResponse(Result<String, Vec<Code>>);
+
+impl EwbApiResponse {
+    fn error(code: Code) -> EwbApiResponse {
+        EwbApiResponse(Err(vec![code]))
+    }
+}
+
+/// The same failures as the NIC convention reports them, with this convention's codes.
+impl From<ApiError> for EwbApiResponse {
+    fn from(error: ApiError) -> EwbApiResponse {
+        EwbApiResponse(Err(error.errors.iter().map(|e| e.code).collect()))
+    }
+}
 
 impl IntoResponse for EwbApiResponse {
     fn into_response(self) -> Response {
@@ -28,6 +43,7 @@ impl IntoResponse for EwbApiResponse {
             }
             Err(codes) => {
                 object.str("status", "0");
+                let codes: Vec<&str> = codes.iter().map(|code| code.as_str()).collect();
                 let inner = format!("{{\"errorCodes\":\"{}\"}}", codes.join(","));
                 object.str("error", &protocol::encode_base64(inner.as_bytes()));
                 object.raw("info", "null");
@@ -43,89 +59,128 @@ impl IntoResponse for EwbApiResponse {
     }
 }
 
-/// `POST /ewaybillapi/v1.03/ewayapi` (alias `/ewayapi`), action `CANEWB`.
-pub async fn cancel(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
-) -> EwbApiResponse {
-    match cancel_inner(&state, &Headers::from_map(&headers), body).await {
-        Ok(data) => EwbApiResponse(Ok(data)),
-        Err(codes) => EwbApiResponse(Err(codes)),
+/// An authenticated call in the E-Way Bill API convention (`01` §9): the headers and the token
+/// are checked before the body is read, then the envelope `{"action":…,"data":…}`.
+pub struct EwbCall {
+    /// Header `Gstin`, upper-cased.
+    pub gstin: String,
+    /// When the token was checked; the call's effects are dated by it.
+    pub now: NaiveDateTime,
+    sek: [u8; 32],
+    action: String,
+    data: String,
+}
+
+impl EwbCall {
+    /// The decrypted `data` of a request for `action`: `239` for another action, `109` when it
+    /// cannot be decrypted.
+    pub fn request(&self, action: &str) -> Result<Vec<u8>, EwbApiResponse> {
+        if self.action != action {
+            return Err(EwbApiResponse::error(Code::E239));
+        }
+        protocol::decrypt_payload(&self.sek, &self.data)
+            .map_err(|_| EwbApiResponse::error(Code::E109))
+    }
+
+    /// A success answer: `data` encrypted under the session's SEK.
+    pub fn encrypted(&self, json: &str) -> EwbApiResponse {
+        EwbApiResponse(Ok(protocol::encrypt_payload(&self.sek, json.as_bytes())))
     }
 }
 
-async fn cancel_inner(
+impl FromRequest<AppState> for EwbCall {
+    type Rejection = EwbApiResponse;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, EwbApiResponse> {
+        let (parts, body) = request.into_parts();
+        let headers = Headers::from_map(&parts.headers);
+        let (gstin, sek, now) = check_token(state, &headers).await?;
+        let body = read_body(body, state.settings.limits.max_body_bytes)
+            .await
+            .map_err(|_| EwbApiResponse::error(Code::E100))?;
+        let document = json::parse(&body).map_err(|_| EwbApiResponse::error(Code::E100))?;
+        let action = document
+            .get_ignore_case("action")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .trim()
+            .to_ascii_uppercase();
+        let data = match document.get_ignore_case("data") {
+            Some(Value::String(text)) if !text.trim().is_empty() => text.to_string(),
+            _ => return Err(EwbApiResponse::error(Code::E115)),
+        };
+        Ok(EwbCall {
+            gstin,
+            now,
+            sek,
+            action,
+            data,
+        })
+    }
+}
+
+/// The headers and the token (`01` §9), each failure with its one code.
+async fn check_token(
     state: &AppState,
     headers: &Headers,
-    body: Body,
-) -> Result<String, Vec<&'static str>> {
-    let one = |code: &'static str| vec![code];
-    // Headers and token (`01` §9).
+) -> Result<(String, [u8; 32], NaiveDateTime), ApiError> {
     let gstin = headers
         .get("gstin")
         .map(str::to_ascii_uppercase)
-        .ok_or_else(|| one("393"))?;
+        .or_code(Code::E393)?;
     let gstin_shape_ok = gstin.len() == 15
         && gstin
             .bytes()
             .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
     if !gstin_shape_ok {
-        return Err(one("393"));
+        return Err(ApiError::code(Code::E393));
     }
     let (Some(client_id), Some(secret)) = (headers.get("client_id"), headers.get("client_secret"))
     else {
-        return Err(one("110"));
+        return Err(ApiError::code(Code::E110));
     };
-    let client = state.client(client_id).await.map_err(|_| one("317"))?;
+    let client = state.client(client_id).await.or_code(Code::E317)?;
     if !client
         .is_some_and(|c| c.active && crate::secrets::verify_client_secret(secret, &c.secret_hash))
     {
-        return Err(one("110"));
+        return Err(ApiError::code(Code::E110));
     }
-    let token = headers.get("authtoken").ok_or_else(|| one("238"))?;
+    let token = headers.get("authtoken").or_code(Code::E238)?;
     let session = state
         .store
         .session_by_token(&crate::secrets::token_hash(token))
         .await
-        .map_err(|_| one("317"))?
-        .ok_or_else(|| one("238"))?;
+        .or_code(Code::E317)?
+        .or_code(Code::E238)?;
     if session.key.gstin != gstin {
-        return Err(one("238"));
+        return Err(ApiError::code(Code::E238));
     }
     if session.key.client_id != client_id {
-        return Err(one("116"));
+        return Err(ApiError::code(Code::E116));
     }
     let now = state.clock.now();
     if session.expires_at <= now {
-        return Err(one("106"));
+        return Err(ApiError::code(Code::E106));
     }
     let sek: [u8; 32] = state
         .sealer
         .unseal(&session.sek_sealed)
         .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| one("238"))?;
+        .or_code(Code::E238)?;
+    Ok((gstin, sek, now))
+}
 
-    // Envelope `{"action":"CANEWB","data":"…"}`.
-    let body = read_body(body, state.settings.max_body_bytes)
-        .await
-        .map_err(|_| one("100"))?;
-    let document = json::parse(&body).map_err(|_| one("100"))?;
-    let action = document
-        .get_ignore_case("action")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .trim()
-        .to_ascii_uppercase();
-    let data = match document.get_ignore_case("data") {
-        Some(Value::String(text)) if !text.trim().is_empty() => text.to_string(),
-        _ => return Err(one("115")),
-    };
-    if action != "CANEWB" {
-        return Err(one("239"));
+/// `POST /ewaybillapi/v1.03/ewayapi` (alias `/ewayapi`), action `CANEWB`.
+pub async fn cancel(State(state): State<AppState>, call: EwbCall) -> EwbApiResponse {
+    match cancel_inner(&state, &call).await {
+        Ok(data) => call.encrypted(&data),
+        Err(response) => response,
     }
-    let plaintext = protocol::decrypt_payload(&sek, &data).map_err(|_| one("109"))?;
-    let request = json::parse(&plaintext).map_err(|_| one("100"))?;
+}
+
+async fn cancel_inner(state: &AppState, call: &EwbCall) -> Result<String, EwbApiResponse> {
+    let plaintext = call.request("CANEWB")?;
+    let request = json::parse(&plaintext).map_err(|_| EwbApiResponse::error(Code::E100))?;
 
     // Field checks (`06` §6.1), all together.
     let mut errors = Vec::new();
@@ -138,13 +193,13 @@ async fn cancel_inner(
         .filter(|text| text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|text| text.parse::<u64>().ok());
     if ewb_no.is_none() {
-        errors.push("301");
+        errors.push(Code::E301);
     }
     let reason = number_text(request.get_ignore_case("cancelRsnCode"))
         .and_then(|text| text.parse::<u8>().ok())
         .filter(|code| (1..=4).contains(code));
     if reason.is_none() {
-        errors.push("307");
+        errors.push(Code::E307);
     }
     let remark = match request.get_ignore_case("cancelRmrk") {
         None | Some(Value::Null) => None,
@@ -152,65 +207,64 @@ async fn cancel_inner(
             Some(text.trim().to_owned()).filter(|t| !t.is_empty())
         }
         Some(_) => {
-            errors.push("308");
+            errors.push(Code::E308);
             None
         }
     };
     let (Some(ewb_no), Some(reason)) = (ewb_no, reason) else {
-        return Err(errors);
+        return Err(EwbApiResponse(Err(errors)));
     };
     if !errors.is_empty() {
-        return Err(errors);
-    }
-
-    // The e-way bill exists, is active, and belongs to the caller (`02` §4).
-    let ewb = state
-        .store
-        .ewb(ewb_no)
-        .await
-        .map_err(|_| one("317"))?
-        .ok_or_else(|| one("312"))?;
-    let invoice = state
-        .store
-        .invoice(&ewb.irn)
-        .await
-        .map_err(|_| one("317"))?;
-    let owns_irn = invoice.as_ref().is_some_and(|record| {
-        record.seller_gstin == gstin || record.ecm_gstin.as_deref() == Some(gstin.as_str())
-    });
-    if ewb.status != EwbStatus::Active || !(ewb.gen_gstin == gstin || owns_irn) {
-        return Err(one("312"));
-    }
-    if now - ewb.ewb_dt > Duration::hours(state.settings.ewb_cancel_window_hours) {
-        return Err(one("315"));
+        return Err(EwbApiResponse(Err(errors)));
     }
     let cancellation = EwbCancellation {
-        at: now,
+        at: call.now,
         reason,
         remark,
-        by_gstin: gstin.clone(),
+        by_gstin: call.gstin.clone(),
     };
-    let after = state
-        .store
-        .cancel_ewb(ewb_no, &cancellation)
-        .await
-        .map_err(|error| {
-            tracing::error!(%error, "registry failure while cancelling an e-way bill");
-            one("317")
-        })?;
-    if after
-        .cancellation
-        .as_ref()
-        .is_none_or(|c| c.at != now || c.by_gstin != gstin)
-    {
-        return Err(one("312"));
-    }
+    cancel_ewb(state, ewb_no, &cancellation).await?;
     let mut out = String::new();
     let mut object = ObjectWriter::open(&mut out);
     object.raw("ewayBillNo", &ewb_no.to_string());
-    object.str("cancelDate", &ewb_api_date(now));
+    object.str("cancelDate", &ewb_api_date(call.now));
     object.close();
-    Ok(protocol::encrypt_payload(&sek, out.as_bytes()))
+    Ok(out)
+}
+
+/// Cancels e-way bill `ewb_no` for the taxpayer of `cancellation.by_gstin`: it must exist, be
+/// active and belong to them (`02` §4), within the window (`06` §6).
+pub async fn cancel_ewb(
+    state: &AppState,
+    ewb_no: u64,
+    cancellation: &EwbCancellation,
+) -> Result<(), ApiError> {
+    let gstin = cancellation.by_gstin.as_str();
+    let ewb = state.store.ewb(ewb_no).await.or_code(Code::E317)?;
+    let ewb = ewb.or_code(Code::E312)?;
+    let invoice = state.store.invoice(&ewb.irn).await.or_code(Code::E317)?;
+    let owns_irn = invoice.as_ref().is_some_and(|record| {
+        record.seller_gstin == *gstin || record.ecm_gstin.as_ref().is_some_and(|ecm| *ecm == *gstin)
+    });
+    if ewb.status != EwbStatus::Active || !(ewb.gen_gstin == gstin || owns_irn) {
+        return Err(ApiError::code(Code::E312));
+    }
+    if cancellation.at - ewb.ewb_dt > Duration::hours(state.settings.ewb.cancel_window_hours) {
+        return Err(ApiError::code(Code::E315));
+    }
+    let after = state
+        .store
+        .cancel_ewb(ewb_no, cancellation)
+        .await
+        .or_code(Code::E317)?;
+    if after
+        .cancellation
+        .as_ref()
+        .is_none_or(|c| c.at != cancellation.at || c.by_gstin != gstin)
+    {
+        return Err(ApiError::code(Code::E312));
+    }
+    Ok(())
 }
 
 /// `dd/MM/yyyy hh:mm:ss tt` (`01` §8): `15/12/2017 11:35:00 AM`.

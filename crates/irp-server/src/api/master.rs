@@ -1,23 +1,22 @@
 //! GSTIN details and sync (`02` #6–#7) and rejected IRNs (#11).
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
 use irp_core::bind::parse_date;
+use irp_core::codes::Code;
 use irp_core::json::ObjectWriter;
 use irp_store::TaxpayerRecord;
 
-use crate::api::{QueryParams, SessionSource, authenticate, internal};
+use crate::api::{NicCall, OrCode as _, QueryParams};
 use crate::envelope::{ApiError, Envelope, json_string};
-use crate::headers::Headers;
 use crate::state::AppState;
 
 /// `GET /eivital/v1.03/Master/gstin/{gstin}`. Any authenticated user may look up any GSTIN.
 pub async fn gstin_details(
     State(state): State<AppState>,
     Path(gstin): Path<String>,
-    headers: HeaderMap,
+    call: NicCall,
 ) -> Result<Envelope, ApiError> {
-    details(&state, &gstin, &Headers::from_map(&headers)).await
+    details(&state, &gstin, &call).await
 }
 
 /// `GET /eivital/v1.04/Master/syncgstin/{gstin}`. Without an external feed the register is its
@@ -25,13 +24,12 @@ pub async fn gstin_details(
 pub async fn sync_gstin(
     State(state): State<AppState>,
     Path(gstin): Path<String>,
-    headers: HeaderMap,
+    call: NicCall,
 ) -> Result<Envelope, ApiError> {
-    details(&state, &gstin, &Headers::from_map(&headers)).await
+    details(&state, &gstin, &call).await
 }
 
-async fn details(state: &AppState, gstin: &str, headers: &Headers) -> Result<Envelope, ApiError> {
-    let caller = authenticate(state, headers, SessionSource::Registry).await?;
+async fn details(state: &AppState, gstin: &str, call: &NicCall) -> Result<Envelope, ApiError> {
     let gstin = gstin.trim().to_ascii_uppercase();
     let shape_ok = gstin.len() == 15
         && gstin.as_bytes()[..2].iter().all(u8::is_ascii_digit)
@@ -39,15 +37,15 @@ async fn details(state: &AppState, gstin: &str, headers: &Headers) -> Result<Env
             .bytes()
             .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
     if !shape_ok {
-        return Err(ApiError::code("3030"));
+        return Err(ApiError::code(Code::E3030));
     }
     let record = state
         .store
         .taxpayer_record(&gstin)
         .await
-        .map_err(|error| internal("register look-up", &error))?
-        .ok_or_else(|| ApiError::code("3001"))?;
-    Ok(caller.encrypted(&details_json(&record)))
+        .or_code(Code::E5001)?;
+    let record = record.or_code(Code::E3001)?;
+    Ok(call.encrypted(&details_json(&record)))
 }
 
 /// The GSTIN record in the order of `02` §2.6.
@@ -94,22 +92,16 @@ fn optional(object: &mut ObjectWriter<'_>, name: &str, value: Option<&str>) {
 pub async fn rejected_irns(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    call: NicCall,
 ) -> Result<Envelope, ApiError> {
-    let headers = Headers::from_map(&headers);
-    let caller = authenticate(&state, &headers, SessionSource::Registry).await?;
     let query = QueryParams::parse(query.as_deref().unwrap_or(""));
-    let date = query.get("date").ok_or_else(|| ApiError::code("2142"))?;
-    let date = parse_date(date.trim(), (1900, 9999)).ok_or_else(|| ApiError::code("2156"))?;
-    let supplier = caller
-        .sup_gstin
-        .clone()
-        .unwrap_or_else(|| caller.gstin.clone());
+    let date = query.get("date").or_code(Code::E2142)?;
+    let date = parse_date(date.trim(), (1900, 9999)).or_code(Code::E2156)?;
     let irns = state
         .store
-        .rejected_irns(&supplier, date)
+        .rejected_irns(call.caller.supplier(), date)
         .await
-        .map_err(|error| internal("rejected IRN look-up", &error))?;
-    let list: Vec<String> = irns.iter().map(|irn| json_string(irn)).collect();
-    Ok(caller.encrypted(&format!("[{}]", list.join(","))))
+        .or_code(Code::E5001)?;
+    let list: Vec<String> = irns.iter().map(|irn| json_string(irn.as_str())).collect();
+    Ok(call.encrypted(&format!("[{}]", list.join(","))))
 }

@@ -3,68 +3,59 @@
 
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use irp_core::ack::format_timestamp;
-use irp_core::bind::parse_invoice;
 use irp_core::canonical::format_date;
+use irp_core::codes::Code;
 use irp_core::invoice::{Invoice, Number};
 use irp_core::irn::Irn;
-use irp_core::json::{self, ObjectWriter};
-use irp_core::register::MemoryRegister;
-use irp_core::rules::{MAX_ITEMS_CEILING, Rules};
+use irp_core::json::ObjectWriter;
 use irp_store::InvoiceRecord;
 
-use crate::api::invoice::{irp_header, owns, visible_invoice};
-use crate::api::{QueryParams, SessionSource, authenticate, internal};
+use crate::api::records::{bind_stored, owns, signed_data, visible_invoice};
+use crate::api::{NicCall, OrCode as _, QueryParams};
 use crate::envelope::{ApiError, Envelope};
-use crate::headers::Headers;
 use crate::state::AppState;
 
 pub async fn print(
     State(state): State<AppState>,
     Path(irn): Path<String>,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    call: NicCall,
 ) -> Result<Envelope, ApiError> {
-    let headers = Headers::from_map(&headers);
-    let caller = authenticate(&state, &headers, SessionSource::Registry).await?;
-    let irp = irp_header(&headers)?;
+    let irp = call.irp()?;
     let format = QueryParams::parse(query.as_deref().unwrap_or(""))
         .get("format")
         .unwrap_or_else(|| "html".to_owned())
         .to_ascii_lowercase();
-    let irn = Irn::parse(&irn).ok_or_else(|| ApiError::code("2145"))?;
-    let record = visible_invoice(&state, irn.as_str(), irp, "2148").await?;
-    if !owns(&caller, &record) {
-        return Err(ApiError::code("2226"));
+    let irn = Irn::parse(&irn).or_code(Code::E2145)?;
+    let record = visible_invoice(&state, &irn, irp, Code::E2148).await?;
+    if !owns(&call.caller, &record) {
+        return Err(ApiError::code(Code::E2226));
     }
-    let signed_data = signed_data(&record)
-        .ok_or_else(|| internal("reading a stored signed invoice", &"undecodable payload"))?;
+    let signed_data = signed_data(&record)?;
     let printed_on = format_timestamp(state.clock.now());
-    let printed_from = portal_name(state.settings.portal_id);
+    let printed_from = portal_name(state.settings.portal.id);
     let (content_type, content) = match format.as_str() {
         "html" => {
             let invoice = bind_stored(&signed_data, &record.irn)
-                .ok_or_else(|| internal("binding a stored signed invoice", &"schema"))?;
-            let qr_svg = irp_core::qr::render_svg(&record.signed_qr_code, state.settings.qr_ecc)
-                .map_err(|error| internal("rendering the QR code", &error))?;
+                .ok_or("the stored signed invoice does not bind")
+                .or_code(Code::E5001)?;
+            let qr_svg =
+                irp_core::qr::render_svg(&record.signed_qr_code, state.settings.print.qr_ecc)
+                    .or_code(Code::E5001)?;
             let page = page(&record, &invoice, qr_svg, printed_from, printed_on);
-            let html = page
-                .render()
-                .map_err(|error| internal("rendering the print page", &error))?;
+            let html = page.render().or_code(Code::E5001)?;
             ("text/html; charset=utf-8", html)
         }
         "json" => (
             "application/json; charset=utf-8",
             print_model_json(&record, &signed_data, printed_from, &printed_on),
         ),
-        _ => return Err(ApiError::code("2142")),
+        _ => return Err(ApiError::code(Code::E2142)),
     };
     let mut out = String::with_capacity(content.len() * 4 / 3 + 256);
     let mut object = ObjectWriter::open(&mut out);
-    object.str("Irn", &record.irn);
+    object.str("Irn", record.irn.as_str());
     object.str("Format", &format);
     object.str("ContentType", content_type);
     object.str(
@@ -72,38 +63,11 @@ pub async fn print(
         &irp_core::protocol::encode_base64(content.as_bytes()),
     );
     object.close();
-    Ok(caller.encrypted(&out))
+    Ok(call.encrypted(&out))
 }
 
 fn portal_name(portal: u8) -> &'static str {
     if portal == 2 { "IRP-2" } else { "IRP-1" }
-}
-
-/// The registered invoice, bound back from its stored signed data.
-pub(crate) fn stored_invoice(record: &InvoiceRecord) -> Option<Invoice> {
-    bind_stored(&signed_data(record)?, &record.irn)
-}
-
-/// The `data` string inside the stored `SignedInvoice` token.
-fn signed_data(record: &InvoiceRecord) -> Option<String> {
-    let payload = record.signed_invoice.split('.').nth(1)?;
-    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
-    let document = json::parse(&bytes).ok()?;
-    document.get("data")?.as_str().map(str::to_owned)
-}
-
-/// Binds the stored data back to an `Invoice`. The stored form passed the schema when it was
-/// registered; rules that may have changed since are relaxed so old invoices always print.
-fn bind_stored(signed_data: &str, irn: &str) -> Option<Invoice> {
-    let rules = Rules {
-        date_year_range: (1900, 9999),
-        max_items: MAX_ITEMS_CEILING,
-        max_errors: 1,
-        ..Rules::default()
-    };
-    // The portal wrote `"Irn":"…",` after AckNo and AckDt; a request may not carry it (V-03).
-    let without_irn = signed_data.replacen(&format!("\"Irn\":\"{irn}\","), "", 1);
-    parse_invoice(without_irn.as_bytes(), &rules, &MemoryRegister::new()).ok()
 }
 
 /// The print model (`format=json`): the registration facts and the signed invoice data as stored.
@@ -115,7 +79,7 @@ fn print_model_json(
 ) -> String {
     let mut out = String::with_capacity(signed_data.len() + record.signed_qr_code.len() + 512);
     let mut object = ObjectWriter::open(&mut out);
-    object.str("Irn", &record.irn);
+    object.str("Irn", record.irn.as_str());
     object.raw("AckNo", &record.ack_no.to_string());
     object.str("AckDt", &format_timestamp(record.ack_dt));
     object.str("Status", record.status.code());
@@ -316,7 +280,7 @@ fn page(
     .filter_map(|(label, value)| value.map(|value| (label, value)))
     .collect();
     PrintPage {
-        irn: record.irn.clone(),
+        irn: record.irn.to_string(),
         ack_no: record.ack_no,
         ack_dt: format_timestamp(record.ack_dt),
         cancel_date: record.cancellation.as_ref().map(|c| format_timestamp(c.at)),
@@ -338,31 +302,5 @@ fn page(
         generated_at: portal_name(record.portal),
         printed_from,
         printed_on,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stored_signed_data_binds_back() {
-        let body = br#"{"Version":"1.1","TranDtls":{"TaxSch":"GST","SupTyp":"B2B"},"DocDtls":{"Typ":"INV","No":"A/1","Dt":"01/07/2025"},
-"SellerDtls":{"Gstin":"29LARGE1000C1ZK","LglNm":"Seller Ltd","Addr1":"1 MG Road","Loc":"Bengaluru","Pin":560001,"Stcd":"29"},
-"BuyerDtls":{"Gstin":"29AWGPV7107B1Z1","LglNm":"Buyer Ltd","Pos":"29","Addr1":"7th block","Loc":"Bengaluru","Pin":562160,"Stcd":"29"},
-"ItemList":[{"SlNo":"1","IsServc":"N","HsnCd":"61091000","Qty":10,"Unit":"NOS","UnitPrice":100.0,"TotAmt":1000,"AssAmt":1000,"GstRt":5,"CgstAmt":25,"SgstAmt":25,"TotItemVal":1050}],
-"ValDtls":{"AssVal":1000,"CgstVal":25,"SgstVal":25,"TotInvVal":1050}}"#;
-        let invoice = parse_invoice(body, &Rules::default(), &MemoryRegister::new()).unwrap();
-        let irn = Irn::of(&invoice);
-        let at = chrono::NaiveDate::from_ymd_opt(2025, 7, 1)
-            .unwrap()
-            .and_hms_opt(10, 0, 0)
-            .unwrap();
-        let ack = irp_core::ack::Ack {
-            ack_no: irp_core::ack::AckNo::new(1, 1, at, 1).unwrap(),
-            ack_dt: at,
-        };
-        let data = irp_core::signed::signed_invoice_data(&invoice, &irn, &ack, false);
-        assert_eq!(bind_stored(&data, irn.as_str()), Some(invoice));
     }
 }

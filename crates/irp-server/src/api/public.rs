@@ -6,11 +6,13 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use irp_core::ack::format_timestamp;
+use irp_core::codes::Code;
 use irp_core::json::{self, ObjectWriter, Value};
 use irp_core::jws::Verifier;
 use irp_core::keys::jwks_json;
 
-use crate::api::read_body;
+use crate::api::OrCode as _;
+use crate::api::pipeline::read_body;
 use crate::envelope::{ApiError, Data, Envelope, json_string};
 use crate::state::AppState;
 
@@ -28,7 +30,7 @@ pub async fn heartbeat(State(state): State<AppState>) -> Envelope {
         envelope.http_status = StatusCode::SERVICE_UNAVAILABLE;
         envelope
             .errors
-            .push(irp_core::error::ErrorDetail::coded("5001", "", &[]));
+            .push(irp_core::error::ErrorDetail::coded(Code::E5001, "", &[]));
     }
     envelope
 }
@@ -79,21 +81,19 @@ pub async fn auth_public_key(State(state): State<AppState>) -> Envelope {
 
 /// `POST /eiext/v1.00/verify` (E4): `{"Jws": "…"}` in plain JSON.
 pub async fn verify(State(state): State<AppState>, body: Body) -> Result<Envelope, ApiError> {
-    let body = read_body(body, state.settings.max_body_bytes).await?;
-    let document = json::parse(&body).map_err(|_| ApiError::code("2142"))?;
+    let body = read_body(body, state.settings.limits.max_body_bytes).await?;
+    let document = json::parse(&body).ok().or_code(Code::E2142)?;
     let jws = document
         .get_ignore_case("jws")
         .and_then(Value::as_str)
-        .ok_or_else(|| ApiError::code("2142"))?;
+        .or_code(Code::E2142)?;
     let all = state.certificates().await;
     let verifier = Verifier::new(
         all.iter()
             .map(|(_, certificate, _)| certificate.clone())
             .collect(),
     );
-    let verified = verifier
-        .verify(jws.trim())
-        .map_err(|_| ApiError::code("2256"))?;
+    let verified = verifier.verify(jws.trim()).ok().or_code(Code::E2256)?;
     let portal = all[verified.certificate_index].0;
     let mut out = String::new();
     let mut object = ObjectWriter::open(&mut out);

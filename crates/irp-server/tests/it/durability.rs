@@ -157,6 +157,59 @@ async fn a_node_with_different_shared_settings_refuses_to_start_on_postgres() {
     a_node_with_different_shared_settings_refuses_to_start(Backend::Postgres).await;
 }
 
+/// A registry written by a version before format 2 of the shared-settings text: the node says
+/// what to do instead of listing every line as a difference.
+async fn a_registry_of_an_earlier_version_asks_for_an_update(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let earlier = "compat = Native\nenvironment = Sandbox\nkeys.auth_public_key_sha256 = 00\n";
+    app.state
+        .store
+        .agree_setting("shared", earlier, app.clock.now(), true)
+        .await
+        .unwrap();
+    let (data_dir, database_url, clock, _temp) = app.stop().await;
+    let config = |replace: bool| irp_server::startup::PortalConfig {
+        settings: test_settings(""),
+        data_dir: data_dir.clone(),
+        database_url: Some(database_url.clone()),
+        seed_sandbox: true,
+        replace_shared_settings: replace,
+    };
+    let Err(error) = irp_server::startup::prepare(config(false), clock.clone()).await else {
+        panic!("a node must not start over shared settings it cannot compare")
+    };
+    assert!(
+        matches!(
+            error,
+            irp_server::startup::StartupError::SharedSettingsFromEarlierVersion
+        ),
+        "{error}"
+    );
+    assert!(error.to_string().contains("--update-shared-settings"));
+    assert!(
+        irp_server::startup::prepare(config(true), clock.clone())
+            .await
+            .is_ok()
+    );
+    assert!(
+        irp_server::startup::prepare(config(false), clock)
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn a_registry_of_an_earlier_version_asks_for_an_update_on_sqlite() {
+    a_registry_of_an_earlier_version_asks_for_an_update(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_registry_of_an_earlier_version_asks_for_an_update_on_postgres() {
+    a_registry_of_an_earlier_version_asks_for_an_update(Backend::Postgres).await;
+}
+
 async fn a_retry_gets_the_duplicate_even_when_a_rule_would_now_fail(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;

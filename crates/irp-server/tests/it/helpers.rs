@@ -2,18 +2,17 @@
 //! directory, or a fresh PostgreSQL database), driven by the real client over real HTTP.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::Duration;
 use irp_client::{Credentials, NicClient};
 use irp_core::jws::Verifier;
-use irp_core::keys::Certificate;
 use irp_server::clock::Clock;
 use irp_server::sandbox::SandboxCredentials;
 use irp_server::settings::{RawSettings, Settings};
 use irp_server::startup::{PortalConfig, prepare};
 use irp_server::state::AppState;
-use serde_json::{Value, json};
+pub use irp_testkit::fixtures::{BUYER, OTHER, SELLER};
+use irp_testkit::{ScratchDatabase, fixtures};
 use tokio::sync::oneshot;
 
 /// Where the registry of a test portal lives.
@@ -25,39 +24,15 @@ pub enum Backend {
 
 /// The PostgreSQL admin URL for tests, or `None` when the PostgreSQL variant must be skipped.
 /// In CI (`CI` set) a missing URL is a failure, never a silent pass.
-#[allow(clippy::print_stderr)] // the skip notice is meant for the person running the tests
 pub fn postgres_admin_url() -> Option<String> {
-    match std::env::var("IRP_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => panic!("IRP_TEST_DATABASE_URL must be set in CI"),
-        _ => {
-            eprintln!("IRP_TEST_DATABASE_URL is not set: skipping the PostgreSQL variant");
-            None
-        }
-    }
+    irp_testkit::admin_url()
 }
 
-/// A fresh, empty PostgreSQL database; its URL.
-pub async fn fresh_postgres_database(admin_url: &str) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let name = format!(
-        "irp_it_{}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        chrono::Utc::now().timestamp_micros()
-    );
-    let admin = sqlx::PgPool::connect(admin_url)
-        .await
-        .expect("PostgreSQL reachable");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
-        .await
-        .expect("CREATE DATABASE");
-    admin.close().await;
-    let (base, _) = admin_url
-        .rsplit_once('/')
-        .expect("a database URL ends with /dbname");
-    format!("{base}/{name}")
+/// What a test portal's registry lives in and must outlive the portal: its temporary data
+/// directory and, on PostgreSQL, its scratch database, dropped with this (issue 23).
+pub struct Scratch {
+    _dir: tempfile::TempDir,
+    _database: Option<ScratchDatabase>,
 }
 
 /// A running test portal.
@@ -71,7 +46,8 @@ pub struct TestApp {
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
-    _temp: Option<tempfile::TempDir>,
+    /// Last, so that it is dropped after the server it serves.
+    _temp: Option<Scratch>,
 }
 
 /// Settings of the test portals: the sandbox, portal 1.
@@ -89,10 +65,11 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 /// Starts a portal; `None` when the PostgreSQL variant is skipped outside CI.
 pub async fn spawn_app_with(backend: Backend, overrides: &str) -> Option<TestApp> {
     let temp = tempfile::tempdir().unwrap();
-    let database_url = match backend {
+    let database = match backend {
         Backend::Sqlite => None,
-        Backend::Postgres => Some(fresh_postgres_database(&postgres_admin_url()?).await),
+        Backend::Postgres => Some(ScratchDatabase::create("irp_it_").await?),
     };
+    let database_url = database.as_ref().map(|d| d.url().to_owned());
     let data_dir = temp.path().to_path_buf();
     Some(
         start(
@@ -100,7 +77,10 @@ pub async fn spawn_app_with(backend: Backend, overrides: &str) -> Option<TestApp
             database_url,
             test_settings(overrides),
             Clock::default(),
-            Some(temp),
+            Some(Scratch {
+                _dir: temp,
+                _database: database,
+            }),
         )
         .await,
     )
@@ -112,7 +92,7 @@ pub async fn start(
     database_url: Option<String>,
     settings: Settings,
     clock: Clock,
-    temp: Option<tempfile::TempDir>,
+    temp: Option<Scratch>,
 ) -> TestApp {
     let config = PortalConfig {
         settings,
@@ -147,9 +127,18 @@ pub async fn start(
     }
 }
 
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // A dropped handle leaves its task running: stop serving before the registry goes.
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
 impl TestApp {
     /// Stops the server gracefully and hands back what a restart needs.
-    pub async fn stop(mut self) -> (PathBuf, String, Clock, Option<tempfile::TempDir>) {
+    pub async fn stop(mut self) -> (PathBuf, String, Clock, Option<Scratch>) {
         if let Some(sender) = self.shutdown.take() {
             let _ = sender.send(());
         }
@@ -201,20 +190,7 @@ impl TestApp {
 
     /// A verifier built from the portal's published JWK Set, as a third party would.
     pub async fn jwks_verifier(&self) -> Verifier {
-        let body: Value =
-            reqwest_get_json(&format!("{}/.well-known/jwks.json", self.address)).await;
-        let certificates = body["keys"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|key| {
-                let der =
-                    irp_core::protocol::decode_base64(key["x5c"][0].as_str().unwrap().as_bytes())
-                        .unwrap();
-                Certificate::from_der(&der).unwrap()
-            })
-            .collect();
-        Verifier::new(certificates)
+        fixtures::jwks_verifier(&self.address).await
     }
 
     pub fn advance_clock(&self, by: Duration) {
@@ -222,30 +198,8 @@ impl TestApp {
     }
 }
 
-/// A GET returning JSON, without the NIC protocol.
-pub async fn reqwest_get_json(url: &str) -> Value {
-    let text = reqwest::get(url).await.unwrap().text().await.unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-/// The sandbox's large Karnataka taxpayer and a Karnataka buyer.
-pub const SELLER: &str = "29LARGE1000C1ZK";
-pub const BUYER: &str = "29AWGPV7107B1Z1";
-/// Another sandbox taxpayer, for cross-tenant tests.
-pub const OTHER: &str = "27LARGE1000C1ZO";
-
-/// A valid intra-state invoice of `SELLER`, dated today (IST), with document number `number`.
+/// A valid intra-state invoice of `SELLER`, dated today on the portal's clock (IST), with
+/// document number `number`.
 pub fn invoice(app: &TestApp, number: &str) -> Vec<u8> {
-    let today = app.clock.now().date().format("%d/%m/%Y").to_string();
-    serde_json::to_vec(&json!({
-        "Version": "1.1",
-        "TranDtls": {"TaxSch": "GST", "SupTyp": "B2B"},
-        "DocDtls": {"Typ": "INV", "No": number, "Dt": today},
-        "SellerDtls": {"Gstin": SELLER, "LglNm": "Sandbox Large 29", "Addr1": "1 MG Road", "Loc": "Bengaluru", "Pin": 560001, "Stcd": "29"},
-        "BuyerDtls": {"Gstin": BUYER, "LglNm": "XYZ company pvt ltd", "Pos": "29", "Addr1": "7th block", "Loc": "Bengaluru", "Pin": 562160, "Stcd": "29"},
-        "ItemList": [{"SlNo": "1", "IsServc": "N", "HsnCd": "61091000", "Qty": 10, "Unit": "NOS", "UnitPrice": 100.0,
-                      "TotAmt": 1000, "AssAmt": 1000, "GstRt": 5, "CgstAmt": 25, "SgstAmt": 25, "TotItemVal": 1050}],
-        "ValDtls": {"AssVal": 1000, "CgstVal": 25, "SgstVal": 25, "TotInvVal": 1050}
-    }))
-    .unwrap()
+    fixtures::invoice(number, app.clock.now().date())
 }

@@ -2,6 +2,7 @@
 //! sessions it ends are one transaction. The `UPDATE` of a user row locks it, so concurrent
 //! changes to one user queue.
 
+use async_trait::async_trait;
 use chrono::NaiveDateTime;
 use sqlx::postgres::PgConnection;
 
@@ -11,51 +12,307 @@ use crate::errors::{conflict_or, db_error};
 use crate::rows::{
     SessionRow, UserRow, int, normal_key, session_columns, session_subject, user_key,
 };
-use crate::{Session, SessionKey, StoreError, StoreResult, User};
+use crate::{Accounts, ApiClient, Session, SessionKey, StoreError, StoreResult, User};
 
-pub(super) async fn create_user(store: &PostgresStore, user: &User) -> StoreResult<()> {
-    const OP: &str = "create_user";
-    let key = user_key(&user.user_name);
-    let failed_logins: i32 = int(user.failed_logins, "users.failed_logins")?;
-    let mut tx = store.write(OP).await?;
-    sqlx::query(
-        "INSERT INTO users (user_key, user_name, password_hash, gstin, active, failed_logins, locked_until)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(&key)
-    .bind(&user.user_name)
-    .bind(&user.password_hash)
-    .bind(user.gstin.to_ascii_uppercase())
-    .bind(user.active)
-    .bind(failed_logins)
-    .bind(user.locked_until)
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| conflict_or(OP, "user name is taken", e))?;
-    let mut clients: Vec<&str> = Vec::new();
-    for client_id in &user.client_ids {
-        if !clients.contains(&client_id.as_str()) {
-            clients.push(client_id);
-        }
+#[async_trait]
+impl Accounts for PostgresStore {
+    async fn create_client(&self, client: &ApiClient) -> StoreResult<()> {
+        const OP: &str = "create_client";
+        let mut tx = self.write(OP).await?;
+        sqlx::query("INSERT INTO api_clients (client_id, secret_hash, name, active) VALUES ($1, $2, $3, $4)")
+            .bind(&client.client_id)
+            .bind(&client.secret_hash)
+            .bind(&client.name)
+            .bind(client.active)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| conflict_or(OP, "client id is taken", e))?;
+        let detail = format!("active={}", client.active);
+        audit(
+            &mut tx,
+            OP,
+            event::CLIENT_CREATE,
+            &client.client_id,
+            &detail,
+        )
+        .await?;
+        commit(tx, OP).await
     }
-    for (position, client_id) in clients.iter().enumerate() {
-        // An unknown client id fails the foreign key: NotFound, and nothing is kept.
-        sqlx::query("INSERT INTO user_clients (user_key, client_id, position) VALUES ($1, $2, $3)")
+
+    async fn client(&self, client_id: &str) -> StoreResult<Option<ApiClient>> {
+        let row: Option<(String, String, String, bool)> = sqlx::query_as(
+            "SELECT client_id, secret_hash, name, active FROM api_clients WHERE client_id = $1",
+        )
+        .bind(client_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| db_error("client", e))?;
+        Ok(row.map(|(client_id, secret_hash, name, active)| ApiClient {
+            client_id,
+            secret_hash,
+            name,
+            active,
+        }))
+    }
+
+    async fn create_user(&self, user: &User) -> StoreResult<()> {
+        const OP: &str = "create_user";
+        let key = user_key(&user.user_name);
+        let failed_logins: i32 = int(user.failed_logins, "users.failed_logins")?;
+        let mut tx = self.write(OP).await?;
+        sqlx::query(
+            "INSERT INTO users (user_key, user_name, password_hash, gstin, active, failed_logins, locked_until)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&key)
+        .bind(&user.user_name)
+        .bind(&user.password_hash)
+        .bind(user.gstin.to_ascii_uppercase())
+        .bind(user.active)
+        .bind(failed_logins)
+        .bind(user.locked_until)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| conflict_or(OP, "user name is taken", e))?;
+        let mut clients: Vec<&str> = Vec::new();
+        for client_id in &user.client_ids {
+            if !clients.contains(&client_id.as_str()) {
+                clients.push(client_id);
+            }
+        }
+        for (position, client_id) in clients.iter().enumerate() {
+            // An unknown client id fails the foreign key: NotFound, and nothing is kept.
+            sqlx::query(
+                "INSERT INTO user_clients (user_key, client_id, position) VALUES ($1, $2, $3)",
+            )
             .bind(&key)
             .bind(*client_id)
             .bind(int::<_, i32>(position, "user_clients.position")?)
             .execute(&mut *tx)
             .await
             .map_err(|e| db_error(OP, e))?;
+        }
+        let detail = format!(
+            "gstin={} clients={} active={}",
+            user.gstin.to_ascii_uppercase(),
+            clients.join(","),
+            user.active
+        );
+        audit(&mut tx, OP, event::USER_CREATE, &key, &detail).await?;
+        commit(tx, OP).await
     }
-    let detail = format!(
-        "gstin={} clients={} active={}",
-        user.gstin.to_ascii_uppercase(),
-        clients.join(","),
-        user.active
-    );
-    audit(&mut tx, OP, event::USER_CREATE, &key, &detail).await?;
-    commit(tx, OP).await
+
+    async fn user(&self, user_name: &str) -> StoreResult<Option<User>> {
+        let key = user_key(user_name);
+        let row: Option<UserRow> = sqlx::query_as(
+            "SELECT user_name, password_hash, gstin, active, failed_logins, locked_until
+             FROM users WHERE user_key = $1",
+        )
+        .bind(&key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| db_error("user", e))?;
+        let Some(row) = row else { return Ok(None) };
+        // The mapping is written with the user and never changes, so a second statement sees it.
+        let clients: Vec<(String,)> = sqlx::query_as(
+            "SELECT client_id FROM user_clients WHERE user_key = $1 ORDER BY position",
+        )
+        .bind(&key)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| db_error("user", e))?;
+        row.into_user(clients.into_iter().map(|(c,)| c).collect())
+            .map(Some)
+    }
+
+    async fn set_password(
+        &self,
+        user_name: &str,
+        password_hash: &str,
+        at: NaiveDateTime,
+    ) -> StoreResult<()> {
+        const OP: &str = "set_password";
+        let key = user_key(user_name);
+        let mut tx = self.write(OP).await?;
+        let updated = sqlx::query(
+            "UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL, password_at = $2
+             WHERE user_key = $3",
+        )
+        .bind(password_hash)
+        .bind(at)
+        .bind(&key)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(OP, e))?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let ended = end_sessions(&mut tx, OP, &key).await?;
+        let detail = format!("at={at} sessions_ended={ended}");
+        audit(&mut tx, OP, event::USER_PASSWORD, &key, &detail).await?;
+        commit(tx, OP).await
+    }
+
+    async fn set_user_active(
+        &self,
+        user_name: &str,
+        active: bool,
+        at: NaiveDateTime,
+    ) -> StoreResult<()> {
+        const OP: &str = "set_user_active";
+        let key = user_key(user_name);
+        let mut tx = self.write(OP).await?;
+        let updated = sqlx::query("UPDATE users SET active = $1 WHERE user_key = $2")
+            .bind(active)
+            .bind(&key)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(OP, e))?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let ended = if active {
+            0
+        } else {
+            end_sessions(&mut tx, OP, &key).await?
+        };
+        let detail = format!("at={at} active={active} sessions_ended={ended}");
+        audit(&mut tx, OP, event::USER_ACTIVE, &key, &detail).await?;
+        commit(tx, OP).await
+    }
+
+    async fn record_login_failure(
+        &self,
+        user_name: &str,
+        lock_after: u32,
+        lock_until: NaiveDateTime,
+    ) -> StoreResult<u32> {
+        const OP: &str = "record_login_failure";
+        let key = user_key(user_name);
+        let mut tx = self.write(OP).await?;
+        // SET expressions see the old row, so `failed_logins + 1` is the new count in both places.
+        let row: Option<(i32, Option<NaiveDateTime>)> = sqlx::query_as(
+            "UPDATE users SET failed_logins = failed_logins + 1,
+                locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END
+             WHERE user_key = $3
+             RETURNING failed_logins, locked_until",
+        )
+        .bind(i64::from(lock_after))
+        .bind(lock_until)
+        .bind(&key)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| db_error(OP, e))?;
+        let (count, locked_until) = row.ok_or(StoreError::NotFound)?;
+        let locked = locked_until.map_or_else(|| "-".to_owned(), |t| t.to_string());
+        let detail = format!("failures={count} locked_until={locked}");
+        audit(&mut tx, OP, event::USER_LOGIN_FAILURE, &key, &detail).await?;
+        commit(tx, OP).await?;
+        int(count, "users.failed_logins")
+    }
+
+    async fn clear_login_failures(&self, user_name: &str) -> StoreResult<()> {
+        const OP: &str = "clear_login_failures";
+        let key = user_key(user_name);
+        let mut tx = self.write(OP).await?;
+        let row: Option<(i32, Option<NaiveDateTime>)> = sqlx::query_as(
+            "SELECT failed_logins, locked_until FROM users WHERE user_key = $1 FOR UPDATE",
+        )
+        .bind(&key)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| db_error(OP, e))?;
+        match row.ok_or(StoreError::NotFound)? {
+            // Nothing to clear: most logins end here, without a write or an audit row.
+            (0, None) => Ok(()),
+            (count, _) => {
+                sqlx::query(
+                    "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE user_key = $1",
+                )
+                .bind(&key)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| db_error(OP, e))?;
+                let detail = format!("failures_cleared={count}");
+                audit(&mut tx, OP, event::USER_LOGIN_CLEAR, &key, &detail).await?;
+                commit(tx, OP).await
+            }
+        }
+    }
+
+    async fn live_session(
+        &self,
+        key: &SessionKey,
+        now: NaiveDateTime,
+    ) -> StoreResult<Option<Session>> {
+        let key = normal_key(key);
+        let row: Option<SessionRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            session_columns!(),
+            " FROM sessions WHERE client_id = $1 AND user_key = $2 AND gstin = $3 AND expires_at > $4"
+        ))
+        .bind(&key.client_id)
+        .bind(&key.user_name)
+        .bind(&key.gstin)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| db_error("live_session", e))?;
+        Ok(row.map(Session::from))
+    }
+
+    async fn start_session(&self, session: &Session) -> StoreResult<()> {
+        const OP: &str = "start_session";
+        let key = normal_key(&session.key);
+        let mut tx = self.write(OP).await?;
+        // The key is the primary key: this one statement ends the key's previous session.
+        sqlx::query(concat!(
+            "INSERT INTO sessions (",
+            session_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (client_id, user_key, gstin) DO UPDATE SET
+                token_hash = excluded.token_hash, token_sealed = excluded.token_sealed,
+                sek_sealed = excluded.sek_sealed, created_at = excluded.created_at,
+                expires_at = excluded.expires_at"
+        ))
+        .bind(&key.client_id)
+        .bind(&key.user_name)
+        .bind(&key.gstin)
+        .bind(&session.token_hash)
+        .bind(&session.token_sealed)
+        .bind(&session.sek_sealed)
+        .bind(session.created_at)
+        .bind(session.expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| conflict_or(OP, "token is in use", e))?;
+        let detail = format!(
+            "created_at={} expires_at={}",
+            session.created_at, session.expires_at
+        );
+        audit(
+            &mut tx,
+            OP,
+            event::SESSION_START,
+            &session_subject(&key),
+            &detail,
+        )
+        .await?;
+        commit(tx, OP).await
+    }
+
+    async fn session_by_token(&self, token_hash: &str) -> StoreResult<Option<Session>> {
+        let row: Option<SessionRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            session_columns!(),
+            " FROM sessions WHERE token_hash = $1"
+        ))
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| db_error("session_by_token", e))?;
+        Ok(row.map(Session::from))
+    }
 }
 
 /// Ends every session of a user inside the caller's transaction; returns how many ended.
@@ -80,221 +337,4 @@ async fn end_sessions(tx: &mut PgConnection, op: &'static str, key: &str) -> Sto
         .await
         .map_err(|e| db_error(op, e))?;
     Ok(done.rows_affected())
-}
-
-pub(super) async fn set_password(
-    store: &PostgresStore,
-    user_name: &str,
-    password_hash: &str,
-    at: NaiveDateTime,
-) -> StoreResult<()> {
-    const OP: &str = "set_password";
-    let key = user_key(user_name);
-    let mut tx = store.write(OP).await?;
-    let updated = sqlx::query(
-        "UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL, password_at = $2
-         WHERE user_key = $3",
-    )
-    .bind(password_hash)
-    .bind(at)
-    .bind(&key)
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| db_error(OP, e))?;
-    if updated.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    let ended = end_sessions(&mut tx, OP, &key).await?;
-    let detail = format!("at={at} sessions_ended={ended}");
-    audit(&mut tx, OP, event::USER_PASSWORD, &key, &detail).await?;
-    commit(tx, OP).await
-}
-
-pub(super) async fn set_user_active(
-    store: &PostgresStore,
-    user_name: &str,
-    active: bool,
-    at: NaiveDateTime,
-) -> StoreResult<()> {
-    const OP: &str = "set_user_active";
-    let key = user_key(user_name);
-    let mut tx = store.write(OP).await?;
-    let updated = sqlx::query("UPDATE users SET active = $1 WHERE user_key = $2")
-        .bind(active)
-        .bind(&key)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| db_error(OP, e))?;
-    if updated.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    let ended = if active {
-        0
-    } else {
-        end_sessions(&mut tx, OP, &key).await?
-    };
-    let detail = format!("at={at} active={active} sessions_ended={ended}");
-    audit(&mut tx, OP, event::USER_ACTIVE, &key, &detail).await?;
-    commit(tx, OP).await
-}
-
-pub(super) async fn record_login_failure(
-    store: &PostgresStore,
-    user_name: &str,
-    lock_after: u32,
-    lock_until: NaiveDateTime,
-) -> StoreResult<u32> {
-    const OP: &str = "record_login_failure";
-    let key = user_key(user_name);
-    let mut tx = store.write(OP).await?;
-    // SET expressions see the old row, so `failed_logins + 1` is the new count in both places.
-    let row: Option<(i32, Option<NaiveDateTime>)> = sqlx::query_as(
-        "UPDATE users SET failed_logins = failed_logins + 1,
-            locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END
-         WHERE user_key = $3
-         RETURNING failed_logins, locked_until",
-    )
-    .bind(i64::from(lock_after))
-    .bind(lock_until)
-    .bind(&key)
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(|e| db_error(OP, e))?;
-    let (count, locked_until) = row.ok_or(StoreError::NotFound)?;
-    let locked = locked_until.map_or_else(|| "-".to_owned(), |t| t.to_string());
-    let detail = format!("failures={count} locked_until={locked}");
-    audit(&mut tx, OP, event::USER_LOGIN_FAILURE, &key, &detail).await?;
-    commit(tx, OP).await?;
-    int(count, "users.failed_logins")
-}
-
-pub(super) async fn clear_login_failures(
-    store: &PostgresStore,
-    user_name: &str,
-) -> StoreResult<()> {
-    const OP: &str = "clear_login_failures";
-    let key = user_key(user_name);
-    let mut tx = store.write(OP).await?;
-    let row: Option<(i32, Option<NaiveDateTime>)> = sqlx::query_as(
-        "SELECT failed_logins, locked_until FROM users WHERE user_key = $1 FOR UPDATE",
-    )
-    .bind(&key)
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(|e| db_error(OP, e))?;
-    match row.ok_or(StoreError::NotFound)? {
-        // Nothing to clear: most logins end here, without a write or an audit row.
-        (0, None) => Ok(()),
-        (count, _) => {
-            sqlx::query(
-                "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE user_key = $1",
-            )
-            .bind(&key)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| db_error(OP, e))?;
-            let detail = format!("failures_cleared={count}");
-            audit(&mut tx, OP, event::USER_LOGIN_CLEAR, &key, &detail).await?;
-            commit(tx, OP).await
-        }
-    }
-}
-
-pub(super) async fn user(store: &PostgresStore, user_name: &str) -> StoreResult<Option<User>> {
-    let key = user_key(user_name);
-    let row: Option<UserRow> = sqlx::query_as(
-        "SELECT user_name, password_hash, gstin, active, failed_logins, locked_until
-         FROM users WHERE user_key = $1",
-    )
-    .bind(&key)
-    .fetch_optional(&store.pool)
-    .await
-    .map_err(|e| db_error("user", e))?;
-    let Some(row) = row else { return Ok(None) };
-    // The mapping is written with the user and never changes, so a second statement sees it.
-    let clients: Vec<(String,)> =
-        sqlx::query_as("SELECT client_id FROM user_clients WHERE user_key = $1 ORDER BY position")
-            .bind(&key)
-            .fetch_all(&store.pool)
-            .await
-            .map_err(|e| db_error("user", e))?;
-    row.into_user(clients.into_iter().map(|(c,)| c).collect())
-        .map(Some)
-}
-
-pub(super) async fn live_session(
-    store: &PostgresStore,
-    key: &SessionKey,
-    now: NaiveDateTime,
-) -> StoreResult<Option<Session>> {
-    let key = normal_key(key);
-    let row: Option<SessionRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        session_columns!(),
-        " FROM sessions WHERE client_id = $1 AND user_key = $2 AND gstin = $3 AND expires_at > $4"
-    ))
-    .bind(&key.client_id)
-    .bind(&key.user_name)
-    .bind(&key.gstin)
-    .bind(now)
-    .fetch_optional(&store.pool)
-    .await
-    .map_err(|e| db_error("live_session", e))?;
-    Ok(row.map(Session::from))
-}
-
-pub(super) async fn start_session(store: &PostgresStore, session: &Session) -> StoreResult<()> {
-    const OP: &str = "start_session";
-    let key = normal_key(&session.key);
-    let mut tx = store.write(OP).await?;
-    // The key is the primary key: this one statement ends the key's previous session.
-    sqlx::query(concat!(
-        "INSERT INTO sessions (",
-        session_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (client_id, user_key, gstin) DO UPDATE SET
-            token_hash = excluded.token_hash, token_sealed = excluded.token_sealed,
-            sek_sealed = excluded.sek_sealed, created_at = excluded.created_at,
-            expires_at = excluded.expires_at"
-    ))
-    .bind(&key.client_id)
-    .bind(&key.user_name)
-    .bind(&key.gstin)
-    .bind(&session.token_hash)
-    .bind(&session.token_sealed)
-    .bind(&session.sek_sealed)
-    .bind(session.created_at)
-    .bind(session.expires_at)
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| conflict_or(OP, "token is in use", e))?;
-    let detail = format!(
-        "created_at={} expires_at={}",
-        session.created_at, session.expires_at
-    );
-    audit(
-        &mut tx,
-        OP,
-        event::SESSION_START,
-        &session_subject(&key),
-        &detail,
-    )
-    .await?;
-    commit(tx, OP).await
-}
-
-pub(super) async fn session_by_token(
-    store: &PostgresStore,
-    token_hash: &str,
-) -> StoreResult<Option<Session>> {
-    let row: Option<SessionRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        session_columns!(),
-        " FROM sessions WHERE token_hash = $1"
-    ))
-    .bind(token_hash)
-    .fetch_optional(&store.pool)
-    .await
-    .map_err(|e| db_error("session_by_token", e))?;
-    Ok(row.map(Session::from))
 }

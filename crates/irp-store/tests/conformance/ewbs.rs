@@ -496,7 +496,7 @@ pub async fn ewb_audit_rows(ctx: Ctx) {
         entries[usize::try_from(base).expect("count")..]
             .iter()
             .take(2)
-            .all(|e| e.detail.contains(&irn)),
+            .all(|e| e.detail.contains(irn.as_str())),
         "insert and cancel name the IRN"
     );
     assert!(

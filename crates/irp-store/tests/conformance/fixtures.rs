@@ -1,6 +1,8 @@
 //! Records for the cases: complete, with every optional field set unless a case says otherwise.
 
 use chrono::{NaiveDate, NaiveDateTime};
+use irp_core::invoice::{DocType, Gstin};
+use irp_core::irn::Irn;
 use irp_core::register::{RegistrationStatus, TaxpayerType};
 use irp_store::{
     ApiClient, EwbRecord, EwbStatus, InvoiceRecord, InvoiceStatus, PublishedCertificate, Session,
@@ -105,16 +107,21 @@ pub fn session(key: &SessionKey, token: &str, created_at: &str, minutes: i64) ->
 }
 
 /// A 64-hex IRN made from `n`.
-pub fn irn(n: u64) -> String {
-    format!("{n:064x}")
+pub fn irn(n: u64) -> Irn {
+    Irn::parse(&format!("{n:064x}")).expect("64 hexadecimal digits")
+}
+
+/// A GSTIN of the right shape.
+pub fn gstin(text: &str) -> Gstin {
+    Gstin::parse(text).expect("a GSTIN of the right shape")
 }
 
 pub fn invoice(n: u64, ack_no: u64) -> InvoiceRecord {
     InvoiceRecord {
         irn: irn(n),
-        seller_gstin: GSTIN.to_owned(),
+        seller_gstin: gstin(GSTIN),
         ecm_gstin: None,
-        doc_type: "INV".into(),
+        doc_type: DocType::Invoice,
         doc_no: format!("DOC/{n}"),
         doc_date: date("2025-07-01"),
         ack_no,

@@ -2,9 +2,9 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use irp_store::{AuditEntry, PostgresStore, SqliteStore, Store};
+use irp_testkit::ScratchDatabase;
 use sqlx::Connection;
 
 /// What a case gets: the store under test and what it needs to look behind the trait.
@@ -142,22 +142,17 @@ where
     }
 }
 
-/// Runs `case` on a store in a new PostgreSQL database, dropped afterwards, pass or fail.
+/// Runs `case` on a store in a new PostgreSQL database (the kit's scratch database), dropped
+/// afterwards, pass or fail.
 pub async fn on_postgres<F, Fut>(case: F)
 where
     F: FnOnce(Ctx) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let Some(admin_url) = admin_url() else { return };
-    let name = database_name();
-    let mut admin = sqlx::PgConnection::connect(&admin_url)
-        .await
-        .expect("connect to the admin URL");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .expect("create the test database");
-    let url = database_url(&admin_url, &name);
+    let Some(database) = ScratchDatabase::create("irp_test_").await else {
+        return;
+    };
+    let url = database.url().to_owned();
     let outcome = match PostgresStore::open(&url).await {
         Ok(store) => {
             let store = Arc::new(store);
@@ -175,65 +170,8 @@ where
             Err(Box::new(format!("open PostgreSQL: {error}")) as Box<dyn std::any::Any + Send>)
         }
     };
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&mut admin)
-    .await
-    .expect("drop the test database");
+    drop(database);
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
     }
-}
-
-/// The admin URL, or `None` to skip: a missing variable skips only outside CI.
-#[allow(clippy::print_stderr)]
-fn admin_url() -> Option<String> {
-    match std::env::var("IRP_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!(
-                "CI is set but IRP_TEST_DATABASE_URL is not: the PostgreSQL conformance tests must run in CI"
-            )
-        }
-        _ => {
-            eprintln!(
-                "notice: PostgreSQL conformance test skipped (set IRP_TEST_DATABASE_URL to run it)"
-            );
-            None
-        }
-    }
-}
-
-/// `irp_test_<pid>_<nanos>_<n>`: unique across parallel tests and test processes.
-fn database_name() -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "irp_test_{}_{}_{}",
-        std::process::id(),
-        nanos,
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// The admin URL with its database replaced by `name`, query parameters kept.
-fn database_url(admin_url: &str, name: &str) -> String {
-    let (base, query) = match admin_url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (admin_url, None),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let authority_end = base[authority_start..]
-        .find('/')
-        .map_or(base.len(), |i| authority_start + i);
-    let mut url = format!("{}/{name}", &base[..authority_end]);
-    if let Some(query) = query {
-        url.push('?');
-        url.push_str(query);
-    }
-    url
 }

@@ -9,7 +9,7 @@ use irp_store::{
     Session, SessionKey, Store, StoreError,
 };
 
-use crate::fixtures::{GSTIN, account, date, dt, invoice, irn, session};
+use crate::fixtures::{GSTIN, account, date, dt, gstin, invoice, irn, session};
 use crate::harness::Ctx;
 
 fn cancellation(reason: u8, at: &str, portal: u8) -> Cancellation {
@@ -25,7 +25,7 @@ fn cancellation(reason: u8, at: &str, portal: u8) -> Cancellation {
 pub async fn insert_duplicate_and_get(ctx: Ctx) {
     let store = ctx.store;
     let mut first = invoice(1, 112_510_000_000_001);
-    first.ecm_gstin = Some("29AKLPM8755F1Z2".into());
+    first.ecm_gstin = Some(gstin("29AKLPM8755F1Z2"));
     first.ack_dt = dt("2025-07-01 23:59:59");
     assert_eq!(
         store.insert_invoice(&first).await.expect("insert"),
@@ -214,7 +214,7 @@ pub async fn rejected_irns_by_supplier_and_date(ctx: Ctx) {
     next_day.ack_dt = dt("2025-07-02 00:00:00");
     let mut other_supplier = invoice(4, 112_510_000_000_004);
     other_supplier.status = InvoiceStatus::Rejected;
-    other_supplier.seller_gstin = "27AAAPI3182M002".into();
+    other_supplier.seller_gstin = gstin("27AAAPI3182M002");
     let active = invoice(5, 112_510_000_000_005);
     for record in [&rejected, &late, &next_day, &other_supplier, &active] {
         assert_eq!(

@@ -2,9 +2,10 @@
 //!
 //! Every case is an async function taking a [`harness::Ctx`] (a fresh, empty store behind
 //! `Arc<dyn Store>`) and is instantiated twice by `conformance!`: `sqlite::<case>` on a new
-//! temporary file, `postgres::<case>` on a new database `irp_test_<random>` created through the
-//! admin URL in `IRP_TEST_DATABASE_URL` and dropped afterwards. Without that variable the
-//! PostgreSQL variants print a notice and skip, unless `CI` is set, where they fail.
+//! temporary file, `postgres::<case>` on a new database `irp_test_<time>_<pid>_<n>` created
+//! through the admin URL in `IRP_TEST_DATABASE_URL` and dropped afterwards, pass or fail (the
+//! scratch database of `irp-testkit`). Without that variable the PostgreSQL variants print a
+//! notice and skip, unless `CI` is set, where they fail.
 //!
 //! ```sh
 //! cargo test -p irp-store --test conformance                      # SQLite; PostgreSQL skipped
@@ -19,24 +20,14 @@ mod harness;
 mod invoices;
 mod registry;
 
-/// Instantiates each listed case once per backend.
+/// Instantiates each listed case once per backend (`irp_testkit::on_both_backends!`).
 macro_rules! conformance {
     ($($module:ident :: $case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    crate::harness::on_sqlite(crate::$module::$case).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    crate::harness::on_postgres(crate::$module::$case).await;
-                }
-            )*
+        irp_testkit::on_both_backends! {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            sqlite: crate::harness::on_sqlite,
+            postgres: crate::harness::on_postgres;
+            $($module :: $case),*
         }
     };
 }

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use irp_client::{Credentials, NicClient};
+use irp_core::invoice::{DocType, Gstin};
+use irp_core::irn::Irn;
 use irp_server::clock::Clock;
 use irp_server::sandbox::SandboxCredentials;
 use irp_server::settings::{RawSettings, Settings};
@@ -348,13 +350,15 @@ async fn preload(store: Arc<dyn irp_store::Store>, count: u64) -> anyhow::Result
         let end = (next + 1_000).min(count);
         let records: Vec<irp_store::NewInvoice> = (next..end)
             .map(|n| irp_store::InvoiceRecord {
-                irn: format!(
+                irn: Irn::parse(&format!(
                     "{:064x}",
                     n.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xA5A5_0000_0000_0000 | (n << 1)
-                ),
-                seller_gstin: invoices::SELLERS[(n % 9) as usize].0.to_owned(),
+                ))
+                .expect("64 hexadecimal digits"),
+                seller_gstin: Gstin::parse(invoices::SELLERS[(n % 9) as usize].0)
+                    .expect("the generator's sellers have valid GSTINs"),
                 ecm_gstin: None,
-                doc_type: "INV".to_owned(),
+                doc_type: DocType::Invoice,
                 doc_no: format!("P{n}"),
                 doc_date: ack_dt.date(),
                 ack_no: 192_510_000_000_000 + n + 1,

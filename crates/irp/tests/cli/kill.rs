@@ -5,10 +5,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::process::*;
 
-async fn acknowledged_irns_survive_sigkill(database: Option<String>) {
+async fn acknowledged_irns_survive_sigkill(database: Option<&str>) {
     let temp = tempfile::tempdir().unwrap();
     let data_dir = temp.path();
-    let mut server = serve(data_dir, database.as_deref());
+    let mut server = serve(data_dir, database);
     let client = Arc::new(client(&server, data_dir, SELLER).await);
 
     // Generate continuously; kill the portal in the middle of the stream.
@@ -46,7 +46,7 @@ async fn acknowledged_irns_survive_sigkill(database: Option<String>) {
         "the portal acknowledged invoices before it was killed"
     );
 
-    let server = serve(data_dir, database.as_deref());
+    let server = serve(data_dir, database);
     let client = client_after_restart(&server, data_dir).await;
     for (irn, ack_no) in &acknowledged {
         let fetched = client.get_by_irn(irn, None).await.unwrap();
@@ -75,5 +75,5 @@ async fn acknowledged_irns_survive_sigkill_on_postgres() {
     let Some(database) = fresh_postgres().await else {
         return;
     };
-    acknowledged_irns_survive_sigkill(Some(database)).await;
+    acknowledged_irns_survive_sigkill(Some(database.url())).await;
 }

@@ -4,38 +4,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use irp_client::NicClient;
-use irp_core::jws::Verifier;
-use irp_core::keys::Certificate;
-use serde_json::Value;
+use irp_testkit::ScratchDatabase;
 
 use crate::process::*;
 
 /// Both portals over one fresh PostgreSQL database and one data directory (so they share the auth
-/// key, as 07 §3.1 requires; each creates its own signing key).
-async fn two_portals() -> Option<(tempfile::TempDir, String, Server, Server)> {
+/// key, as 07 §3.1 requires; each creates its own signing key). Bound in this order, the servers
+/// are killed before the database is dropped.
+async fn two_portals() -> Option<(tempfile::TempDir, ScratchDatabase, Server, Server)> {
     let database = fresh_postgres().await?;
     let temp = tempfile::tempdir().unwrap();
-    let first = serve_portal(temp.path(), Some(&database), 1);
-    let second = serve_portal(temp.path(), Some(&database), 2);
+    let first = serve_portal(temp.path(), Some(database.url()), 1);
+    let second = serve_portal(temp.path(), Some(database.url()), 2);
     Some((temp, database, first, second))
-}
-
-async fn jwks_verifier(address: &str) -> Verifier {
-    let body: Value =
-        serde_json::from_str(&http_get(&format!("{address}/.well-known/jwks.json")).await).unwrap();
-    let certificates = body["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|key| {
-            Certificate::from_der(
-                &irp_core::protocol::decode_base64(key["x5c"][0].as_str().unwrap().as_bytes())
-                    .unwrap(),
-            )
-            .unwrap()
-        })
-        .collect();
-    Verifier::new(certificates)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,9 +67,7 @@ async fn two_portals_share_tokens_and_records_with_no_lag() {
             .error_codes(),
         ["3098"]
     );
-    let today = (chrono::Utc::now() + chrono::Duration::minutes(330))
-        .format("%d/%m/%Y")
-        .to_string();
+    let today = irp_testkit::fixtures::doc_date(irp_testkit::fixtures::ist_today());
     assert!(
         on_second
             .get_by_doc("INV", "PORTALS/1", &today)
@@ -262,7 +241,7 @@ async fn a_client_fails_over_when_a_portal_is_killed_and_nothing_is_lost_or_dupl
     );
 
     // Every acknowledged IRN is registered exactly once; nothing else was registered.
-    let pool = sqlx::PgPool::connect(&database).await.unwrap();
+    let pool = sqlx::PgPool::connect(database.url()).await.unwrap();
     let rows: Vec<(String, i64)> = sqlx::query_as("SELECT irn, ack_no FROM invoices")
         .fetch_all(&pool)
         .await
@@ -285,8 +264,8 @@ async fn two_nodes_of_one_portal_share_everything_and_number_acks_apart() {
         return;
     };
     let temp = tempfile::tempdir().unwrap();
-    let node_one = serve_node(temp.path(), Some(&database), 1, 1);
-    let node_two = serve_node(temp.path(), Some(&database), 1, 2);
+    let node_one = serve_node(temp.path(), Some(database.url()), 1, 1);
+    let node_two = serve_node(temp.path(), Some(database.url()), 1, 2);
     let on_one = client(&node_one, temp.path(), SELLER).await;
     let on_two = NicClient::new(
         vec![node_two.address.clone()],

@@ -3,11 +3,11 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use irp_client::{Credentials, NicClient};
-use serde_json::{Value, json};
+use irp_testkit::{ScratchDatabase, fixtures};
+use serde_json::Value;
 
 /// A running `irp serve`.
 pub struct Server {
@@ -110,52 +110,16 @@ pub fn auth_public_key(data_dir: &Path) -> String {
     std::fs::read_to_string(sandbox(data_dir)["auth_public_key_pem"].as_str().unwrap()).unwrap()
 }
 
-/// A plain GET.
-pub async fn http_get(url: &str) -> String {
-    reqwest::get(url).await.unwrap().text().await.unwrap()
-}
-
-pub const SELLER: &str = "29LARGE1000C1ZK";
+pub use irp_testkit::fixtures::{SELLER, jwks_verifier};
 
 /// A valid invoice of `SELLER` dated today (IST).
 pub fn invoice(number: &str) -> Vec<u8> {
-    let today = (chrono::Utc::now() + chrono::Duration::minutes(330))
-        .format("%d/%m/%Y")
-        .to_string();
-    serde_json::to_vec(&json!({
-        "Version": "1.1",
-        "TranDtls": {"TaxSch": "GST", "SupTyp": "B2B"},
-        "DocDtls": {"Typ": "INV", "No": number, "Dt": today},
-        "SellerDtls": {"Gstin": SELLER, "LglNm": "Sandbox Large 29", "Addr1": "1 MG Road", "Loc": "Bengaluru", "Pin": 560001, "Stcd": "29"},
-        "BuyerDtls": {"Gstin": "29AWGPV7107B1Z1", "LglNm": "XYZ company pvt ltd", "Pos": "29", "Addr1": "7th block", "Loc": "Bengaluru", "Pin": 562160, "Stcd": "29"},
-        "ItemList": [{"SlNo": "1", "IsServc": "N", "HsnCd": "61091000", "Qty": 10, "Unit": "NOS", "UnitPrice": 100.0,
-                      "TotAmt": 1000, "AssAmt": 1000, "GstRt": 5, "CgstAmt": 25, "SgstAmt": 25, "TotItemVal": 1050}],
-        "ValDtls": {"AssVal": 1000, "CgstVal": 25, "SgstVal": 25, "TotInvVal": 1050}
-    }))
-    .unwrap()
+    fixtures::invoice(number, fixtures::ist_today())
 }
 
 /// A fresh PostgreSQL database when `IRP_TEST_DATABASE_URL` is set; `None` (skip) otherwise,
-/// except in CI, where it must be set.
-pub async fn fresh_postgres() -> Option<String> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let admin_url = match std::env::var("IRP_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ if std::env::var_os("CI").is_some() => panic!("IRP_TEST_DATABASE_URL must be set in CI"),
-        _ => return None,
-    };
-    let name = format!(
-        "irp_cli_{}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        chrono::Utc::now().timestamp_micros()
-    );
-    let admin = sqlx::PgPool::connect(&admin_url).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    admin.close().await;
-    let (base, _) = admin_url.rsplit_once('/').unwrap();
-    Some(format!("{base}/{name}"))
+/// except in CI, where it must be set. Dropped with the guard: declare it before the servers
+/// that use it, so that they are killed first.
+pub async fn fresh_postgres() -> Option<ScratchDatabase> {
+    ScratchDatabase::create("irp_cli_").await
 }
