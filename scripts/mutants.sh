@@ -35,6 +35,10 @@ fi
 
 args=(--package "$PACKAGE" --test-package "$PACKAGE")
 [ -n "${CARGO_MUTANTS_JOBS:-}" ] || args+=(--jobs 1)
+# The auto-set test timeout is a multiple of the unmutated run; on a loaded machine the RSA key
+# generation of a few unit tests can alone exceed it, which would report a caught mutant as a
+# timeout. Allow at least 5 minutes.
+[ -n "${CARGO_MUTANTS_MINIMUM_TEST_TIMEOUT:-}" ] || args+=(--minimum-test-timeout 300)
 
 if ! $all; then
     # The revision this branch started from: the merge base with the first base branch that
