@@ -5,22 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 suite_started=$SECONDS
 
-# rust-toolchain.toml names an exact release. Nothing can be downloaded here, and rustup will not
-# link a custom toolchain under a release's name, so a machine whose one toolchain is that release
-# installed as "stable" gets it linked under the release's name too.
-ensure_toolchain() {
-    local channel host toolchains
-    channel=$(sed -n 's/^channel = "\(.*\)"$/\1/p' rust-toolchain.toml)
-    host=$(RUSTUP_TOOLCHAIN=stable rustc -vV | sed -n 's/^host: //p')
-    toolchains="${RUSTUP_HOME:-$HOME/.rustup}/toolchains"
-    if [ -n "$channel" ] && [ ! -e "$toolchains/$channel-$host" ] &&
-        [ "$(RUSTUP_TOOLCHAIN=stable rustc --version | cut -d' ' -f2)" = "$channel" ]; then
-        echo "== linking the installed stable toolchain as $channel"
-        ln -s "$(RUSTUP_TOOLCHAIN=stable rustc --print sysroot)" "$toolchains/$channel-$host"
-    fi
-}
-command -v rustup >/dev/null 2>&1 && ensure_toolchain
-
 # A cargo subcommand, installed from crates.io at the version its lock file pins when missing.
 ensure_tool() {
     local binary=$1 crate=$2
