@@ -76,13 +76,7 @@ impl Gstin {
     /// not verified here (`gstin::check_character_is_valid` does that where a rule asks for it).
     pub fn parse(text: &str) -> Option<Gstin> {
         let upper = text.to_ascii_uppercase();
-        let bytes = upper.as_bytes();
-        let valid = bytes.len() == 15
-            && bytes[..2].iter().all(u8::is_ascii_digit)
-            && bytes[2..]
-                .iter()
-                .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
-        valid.then_some(Gstin(upper))
+        (crate::bind::patterns::GSTIN.test)(&upper).then_some(Gstin(upper))
     }
 
     pub fn as_str(&self) -> &str {

@@ -3,6 +3,7 @@
 use axum::extract::{Path, RawQuery, State};
 use irp_core::bind::parse_date;
 use irp_core::codes::Code;
+use irp_core::invoice::Gstin;
 use irp_core::json::ObjectWriter;
 use irp_store::TaxpayerRecord;
 
@@ -30,18 +31,10 @@ pub async fn sync_gstin(
 }
 
 async fn details(state: &AppState, gstin: &str, call: &NicCall) -> Result<Envelope, ApiError> {
-    let gstin = gstin.trim().to_ascii_uppercase();
-    let shape_ok = gstin.len() == 15
-        && gstin.as_bytes()[..2].iter().all(u8::is_ascii_digit)
-        && gstin
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
-    if !shape_ok {
-        return Err(ApiError::code(Code::E3030));
-    }
+    let gstin = Gstin::parse(gstin.trim()).or_code(Code::E3030)?;
     let record = state
         .store
-        .taxpayer_record(&gstin)
+        .taxpayer_record(gstin.as_str())
         .await
         .or_code(Code::E5001)?;
     let record = record.or_code(Code::E3001)?;
