@@ -177,14 +177,15 @@ pub trait Invoices: Send + Sync {
     async fn insert_invoices(&self, batch: &[NewInvoice]) -> StoreResult<Vec<Registration>>;
 
     /// Cancels an active IRN that has no active e-way bill (both checked in the same
-    /// transaction). Returns the record after the call; `Err(NotFound)` if the IRN does not
-    /// exist. If it was not cancelled by this call it is returned unchanged (the caller answers
-    /// `9999`, or `2230` when an active e-way bill exists).
+    /// transaction). Returns the record after the call and whether this call's update applied;
+    /// `Err(NotFound)` if the IRN does not exist. Of concurrent calls at most one applies; the
+    /// others get the record as it is (the caller answers `9999`, or `2230` when an active
+    /// e-way bill exists).
     async fn cancel_invoice(
         &self,
         irn: &Irn,
         cancellation: &Cancellation,
-    ) -> StoreResult<InvoiceRecord>;
+    ) -> StoreResult<CancelOutcome<InvoiceRecord>>;
     /// IRNs of `supplier` marked rejected (`REJ`) on `date` (`02` §2.11).
     async fn rejected_irns(&self, supplier: &str, date: chrono::NaiveDate)
     -> StoreResult<Vec<Irn>>;
@@ -204,12 +205,13 @@ pub trait EwayBills: Send + Sync {
     /// The e-way bill with this number.
     async fn ewb(&self, ewb_no: u64) -> StoreResult<Option<EwbRecord>>;
     /// Cancels an active e-way bill; returns the record after the call (unchanged when it was not
-    /// active); `Err(NotFound)` when there is no such number.
+    /// active) and whether this call's update applied (at most one of concurrent calls);
+    /// `Err(NotFound)` when there is no such number.
     async fn cancel_ewb(
         &self,
         ewb_no: u64,
         cancellation: &EwbCancellation,
-    ) -> StoreResult<EwbRecord>;
+    ) -> StoreResult<CancelOutcome<EwbRecord>>;
 }
 
 /// What the portals share about themselves: number sequences, signing certificates and the

@@ -150,6 +150,15 @@ pub struct Cancellation {
     pub portal: u8,
 }
 
+/// The record after a conditional cancellation, and whether this call's update applied: of
+/// concurrent cancellations of one record exactly one is told `by_this_call`, so only that
+/// request is answered with success, with the reason and time that were recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CancelOutcome<R> {
+    pub record: R,
+    pub by_this_call: bool,
+}
+
 /// One registered IRN with its signed documents, kept byte for byte as first issued.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvoiceRecord {

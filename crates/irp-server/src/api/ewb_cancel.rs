@@ -252,16 +252,13 @@ pub async fn cancel_ewb(
     if cancellation.at - ewb.ewb_dt > Duration::hours(state.settings.ewb.cancel_window_hours) {
         return Err(ApiError::code(Code::E315));
     }
-    let after = state
+    let outcome = state
         .store
         .cancel_ewb(ewb_no, cancellation)
         .await
         .or_code(Code::E317)?;
-    if after
-        .cancellation
-        .as_ref()
-        .is_none_or(|c| c.at != cancellation.at || c.by_gstin != gstin)
-    {
+    // Of concurrent cancellations only the one whose update applied is answered with success.
+    if !outcome.by_this_call {
         return Err(ApiError::code(Code::E312));
     }
     Ok(())

@@ -352,18 +352,17 @@ pub async fn cancel_invoice(
         by_gstin: caller.gstin.clone(),
         portal: state.settings.portal.id,
     };
-    let after = state
+    let outcome = state
         .store
         .cancel_invoice(&request.irn, &cancellation)
         .await
         .or_code(Code::E2141)?;
-    // Another request cancelled it between the read and the write.
-    if after
-        .cancellation
-        .as_ref()
-        .is_none_or(|c| c.at != now || c.by_gstin != caller.gstin)
-    {
-        return Err(ApiError::code(Code::E9999));
+    if outcome.by_this_call {
+        return Ok(now);
     }
-    Ok(now)
+    // Another request cancelled it, or an e-way bill was generated, between the read and the write.
+    if outcome.record.status == InvoiceStatus::Active {
+        return Err(ApiError::code(Code::E2230));
+    }
+    Err(ApiError::code(Code::E9999))
 }

@@ -736,3 +736,76 @@ async fn every_e_way_bill_code_end_to_end_on_sqlite() {
 async fn every_e_way_bill_code_end_to_end_on_postgres() {
     every_e_way_bill_code_end_to_end(Backend::Postgres).await;
 }
+
+/// 20 parallel cancellations of one e-way bill, then of its IRN, all at the same instant by the
+/// same taxpayer: exactly one of each is answered with success, the others as already cancelled
+/// (`312`, `9999`), and what is stored is what the winner was told.
+async fn parallel_cancels_succeed_once(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let app = std::sync::Arc::new(app);
+    let client = std::sync::Arc::new(app.logged_in(SELLER).await);
+    let answer = client
+        .generate(&goods_invoice(&app, "EWB/RACE1", Some(road(0))))
+        .await
+        .unwrap();
+    let data = answer.data.expect("generated");
+    let irn = data["Irn"].as_str().unwrap().to_owned();
+    let ewb_no = data["EwbNo"].as_u64().unwrap();
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..20u64 {
+        let (app, client) = (app.clone(), client.clone());
+        tasks.spawn(async move {
+            let token = client.session().unwrap().auth_token;
+            let headers = ewb_headers(&app, &client, &token);
+            let pairs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let inner = json!({"ewbNo": ewb_no, "cancelRsnCode": n % 4 + 1, "cancelRmrk": format!("race {n}")});
+            (n, cancel_ewb(&app, &client, &pairs, "CANEWB", inner).await)
+        });
+    }
+    let outcomes = tasks.join_all().await;
+    let winners: Vec<_> = outcomes.iter().filter(|(_, (s, _))| s == "1").collect();
+    assert_eq!(winners.len(), 1, "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .all(|(_, (status, codes))| status == "1" || codes == "312"),
+        "{outcomes:?}"
+    );
+    let stored = get_ewb(&client, &irn).await.data.unwrap();
+    assert_eq!(stored["Status"], "CNL");
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..20u64 {
+        let (client, irn) = (client.clone(), irn.clone());
+        tasks.spawn(async move {
+            let reason = (n % 4 + 1).to_string();
+            let remark = format!("race {n}");
+            let answer = client.cancel(&irn, &reason, Some(&remark)).await.unwrap();
+            (n, answer)
+        });
+    }
+    let outcomes = tasks.join_all().await;
+    let winners: Vec<_> = outcomes.iter().filter(|(_, a)| a.is_success()).collect();
+    assert_eq!(winners.len(), 1, "{outcomes:?}");
+    for (_, answer) in &outcomes {
+        assert!(
+            answer.is_success() || answer.error_codes() == ["9999"],
+            "{answer:?}"
+        );
+    }
+    let after = client.get_by_irn(&irn, None).await.unwrap();
+    assert_eq!(after.data.unwrap()["Status"], "CNL");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_cancels_succeed_once_on_sqlite() {
+    parallel_cancels_succeed_once(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_cancels_succeed_once_on_postgres() {
+    parallel_cancels_succeed_once(Backend::Postgres).await;
+}

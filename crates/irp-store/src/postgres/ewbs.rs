@@ -17,7 +17,10 @@ use super::{PostgresStore, audit, commit};
 use crate::audit::event;
 use crate::errors::{conflict_or, db_error};
 use crate::rows::{EwbParams, EwbRow, ewb_cancel_detail, ewb_columns, int};
-use crate::{EwayBills, EwbCancellation, EwbInsert, EwbRecord, EwbStatus, StoreError, StoreResult};
+use crate::{
+    CancelOutcome, EwayBills, EwbCancellation, EwbInsert, EwbRecord, EwbStatus, StoreError,
+    StoreResult,
+};
 
 #[async_trait]
 impl EwayBills for PostgresStore {
@@ -109,7 +112,7 @@ impl EwayBills for PostgresStore {
         &self,
         ewb_no: u64,
         cancellation: &EwbCancellation,
-    ) -> StoreResult<EwbRecord> {
+    ) -> StoreResult<CancelOutcome<EwbRecord>> {
         const OP: &str = "cancel_ewb";
         let number: i64 = int(ewb_no, "ewbs.ewb_no")?;
         let reason: i16 = int(cancellation.reason, "ewbs.cancel_reason")?;
@@ -128,6 +131,7 @@ impl EwayBills for PostgresStore {
         .fetch_optional(&mut *tx)
         .await
         .map_err(|e| db_error(OP, e))?;
+        let by_this_call = cancelled.is_some();
         if let Some((irn,)) = cancelled {
             let detail = ewb_cancel_detail(&irn, cancellation);
             audit(&mut tx, OP, event::EWB_CANCEL, &ewb_no.to_string(), &detail).await?;
@@ -136,7 +140,10 @@ impl EwayBills for PostgresStore {
             .await?
             .ok_or(StoreError::NotFound)?;
         commit(tx, OP).await?;
-        Ok(record)
+        Ok(CancelOutcome {
+            record,
+            by_this_call,
+        })
     }
 }
 

@@ -14,7 +14,8 @@ use crate::errors::db_error;
 use crate::group_commit;
 use crate::rows::{InvoiceParams, InvoiceRow, int, invoice_columns};
 use crate::{
-    Cancellation, InvoiceRecord, Invoices, NewInvoice, Registration, StoreError, StoreResult,
+    CancelOutcome, Cancellation, InvoiceRecord, Invoices, NewInvoice, Registration, StoreError,
+    StoreResult,
 };
 
 #[async_trait]
@@ -133,7 +134,7 @@ impl Invoices for PostgresStore {
         &self,
         irn: &Irn,
         cancellation: &Cancellation,
-    ) -> StoreResult<InvoiceRecord> {
+    ) -> StoreResult<CancelOutcome<InvoiceRecord>> {
         let irn = irn.as_str();
         const OP: &str = "cancel_invoice";
         let reason: i16 = int(cancellation.reason, "invoices.cancel_reason")?;
@@ -180,7 +181,10 @@ impl Invoices for PostgresStore {
             .await?
             .ok_or(StoreError::NotFound)?;
         commit(tx, OP).await?;
-        Ok(record)
+        Ok(CancelOutcome {
+            record,
+            by_this_call: cancelled,
+        })
     }
 
     async fn rejected_irns(&self, supplier: &str, date: NaiveDate) -> StoreResult<Vec<Irn>> {

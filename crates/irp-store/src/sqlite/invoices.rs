@@ -16,7 +16,8 @@ use crate::errors::db_error;
 use crate::group_commit;
 use crate::rows::{InvoiceParams, InvoiceRow, int, invoice_columns};
 use crate::{
-    Cancellation, InvoiceRecord, Invoices, NewInvoice, Registration, StoreError, StoreResult,
+    CancelOutcome, Cancellation, InvoiceRecord, Invoices, NewInvoice, Registration, StoreError,
+    StoreResult,
 };
 
 #[async_trait]
@@ -137,7 +138,7 @@ impl Invoices for SqliteStore {
         &self,
         irn: &Irn,
         cancellation: &Cancellation,
-    ) -> StoreResult<InvoiceRecord> {
+    ) -> StoreResult<CancelOutcome<InvoiceRecord>> {
         let irn = irn.as_str();
         const OP: &str = "cancel_invoice";
         let reason: i16 = int(cancellation.reason, "invoices.cancel_reason")?;
@@ -173,7 +174,10 @@ impl Invoices for SqliteStore {
             .await?
             .ok_or(StoreError::NotFound)?;
         commit(tx, OP).await?;
-        Ok(record)
+        Ok(CancelOutcome {
+            record,
+            by_this_call: cancelled,
+        })
     }
 
     async fn rejected_irns(&self, supplier: &str, date: NaiveDate) -> StoreResult<Vec<Irn>> {

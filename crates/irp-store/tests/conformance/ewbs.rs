@@ -174,7 +174,8 @@ pub async fn new_ewb_after_cancel_and_latest(ctx: Ctx) {
     let cancelled = store
         .cancel_ewb(first.ewb_no, &cancellation)
         .await
-        .expect("cancel");
+        .expect("cancel")
+        .record;
     assert_eq!(
         cancelled,
         EwbRecord {
@@ -237,10 +238,12 @@ pub async fn cancel_ewb_once_then_unchanged(ctx: Ctx) {
     store.insert_ewb(&record).await.expect("insert");
     let before = ctx.audit_count().await;
 
-    let first = store
+    let outcome = store
         .cancel_ewb(record.ewb_no, &ewb_cancellation(3, "2025-07-01 15:00:00"))
         .await
         .expect("cancel");
+    assert!(outcome.by_this_call);
+    let first = outcome.record;
     assert_eq!(first.status, EwbStatus::Cancelled);
     assert_eq!(ctx.audit_count().await, before + 1);
 
@@ -251,7 +254,8 @@ pub async fn cancel_ewb_once_then_unchanged(ctx: Ctx) {
         .cancel_ewb(record.ewb_no, &other)
         .await
         .expect("again");
-    assert_eq!(again, first, "returned unchanged");
+    assert!(!again.by_this_call);
+    assert_eq!(again.record, first, "returned unchanged");
     assert_eq!(store.ewb(record.ewb_no).await.expect("get"), Some(first));
     assert_eq!(ctx.audit_count().await, before + 1);
 
@@ -262,7 +266,9 @@ pub async fn cancel_ewb_once_then_unchanged(ctx: Ctx) {
     assert_eq!(ctx.audit_count().await, before + 1);
 }
 
-/// Concurrent cancellations of one e-way bill: one of them cancels, all see its result.
+/// 20 concurrent cancellations of one e-way bill on two instances, at the same second by the
+/// same taxpayer: exactly one is told its update applied, it is the one recorded, and all see
+/// its result.
 pub async fn concurrent_ewb_cancels_cancel_once(ctx: Ctx) {
     registered(&*ctx.store, 1).await;
     let record = ewb(100_000_000_001, 1, "2025-07-01 13:00:00");
@@ -270,23 +276,28 @@ pub async fn concurrent_ewb_cancels_cancel_once(ctx: Ctx) {
     let before = ctx.audit_count().await;
     let other = ctx.reopen().await;
     let stores = [ctx.store.clone(), other];
+    let barrier = Arc::new(tokio::sync::Barrier::new(20));
     let mut tasks = Vec::new();
-    for reason in 1..=4u8 {
-        let store = stores[usize::from(reason) % 2].clone();
+    for n in 0..20u8 {
+        let store = stores[usize::from(n % 2)].clone();
+        let barrier = barrier.clone();
         tasks.push(tokio::spawn(async move {
-            store
-                .cancel_ewb(
-                    100_000_000_001,
-                    &ewb_cancellation(reason, "2025-07-01 15:00:00"),
-                )
+            let cancellation = ewb_cancellation(n % 4 + 1, "2025-07-01 15:00:00");
+            barrier.wait().await;
+            let outcome = store
+                .cancel_ewb(100_000_000_001, &cancellation)
                 .await
-                .expect("cancel")
+                .expect("cancel");
+            (cancellation, outcome)
         }));
     }
-    let mut results = Vec::new();
+    let mut outcomes = Vec::new();
     for task in tasks {
-        results.push(task.await.expect("task"));
+        outcomes.push(task.await.expect("task"));
     }
+    let winners: Vec<_> = outcomes.iter().filter(|(_, o)| o.by_this_call).collect();
+    assert_eq!(winners.len(), 1, "exactly one cancellation applied");
+    let results: Vec<_> = outcomes.iter().map(|(_, o)| o.record.clone()).collect();
     let stored = ctx
         .store
         .ewb(record.ewb_no)
@@ -295,6 +306,7 @@ pub async fn concurrent_ewb_cancels_cancel_once(ctx: Ctx) {
         .expect("record");
     assert_eq!(stored.status, EwbStatus::Cancelled);
     assert!(results.iter().all(|r| *r == stored));
+    assert_eq!(stored.cancellation.as_ref(), Some(&winners[0].0));
     assert_eq!(ctx.audit_count().await, before + 1);
 }
 
@@ -312,7 +324,8 @@ pub async fn cancel_invoice_refused_while_ewb_active(ctx: Ctx) {
         .cancel_invoice(&record.irn, &irn_cancellation())
         .await
         .expect("refused");
-    assert_eq!(refused, record, "returned unchanged");
+    assert!(!refused.by_this_call);
+    assert_eq!(refused.record, record, "returned unchanged");
     assert_eq!(
         store.invoice(&record.irn).await.expect("get"),
         Some(record.clone())
@@ -327,6 +340,8 @@ pub async fn cancel_invoice_refused_while_ewb_active(ctx: Ctx) {
         .cancel_invoice(&record.irn, &irn_cancellation())
         .await
         .expect("cancel");
+    assert!(cancelled.by_this_call);
+    let cancelled = cancelled.record;
     assert_eq!(cancelled.status, InvoiceStatus::Cancelled);
     assert_eq!(cancelled.cancellation, Some(irn_cancellation()));
 
@@ -342,7 +357,7 @@ pub async fn cancel_invoice_refused_while_ewb_active(ctx: Ctx) {
         .cancel_invoice(&irn(2), &irn_cancellation())
         .await
         .expect("cancel");
-    assert_eq!(other.status, InvoiceStatus::Cancelled);
+    assert_eq!(other.record.status, InvoiceStatus::Cancelled);
 }
 
 /// Cancel IRN racing Generate EWB on two instances: never a cancelled IRN with an active e-way
@@ -364,6 +379,7 @@ pub async fn cancel_invoice_and_ewb_insert_exclude_each_other(ctx: Ctx) {
                 .cancel_invoice(&irn(n), &irn_cancellation())
                 .await
                 .expect("cancel")
+                .record
         });
         let b = barrier.clone();
         let insert = tokio::spawn(async move {

@@ -128,10 +128,12 @@ pub async fn cancel_active_then_unchanged(ctx: Ctx) {
     store.insert_invoice(&record).await.expect("insert");
 
     let first = cancellation(2, "2025-07-01 18:00:00", 2);
-    let cancelled = store
+    let outcome = store
         .cancel_invoice(&record.irn, &first)
         .await
         .expect("cancel");
+    assert!(outcome.by_this_call);
+    let cancelled = outcome.record;
     assert_eq!(cancelled.status, InvoiceStatus::Cancelled);
     assert_eq!(cancelled.cancellation, Some(first.clone()));
     assert_eq!(
@@ -148,7 +150,8 @@ pub async fn cancel_active_then_unchanged(ctx: Ctx) {
         .cancel_invoice(&record.irn, &cancellation(4, "2025-07-01 19:00:00", 1))
         .await
         .expect("again");
-    assert_eq!(again, cancelled);
+    assert!(!again.by_this_call);
+    assert_eq!(again.record, cancelled);
 
     // The IRN stays taken.
     match store
@@ -164,25 +167,40 @@ pub async fn cancel_active_then_unchanged(ctx: Ctx) {
     assert!(matches!(unknown, Err(StoreError::NotFound)), "{unknown:?}");
 }
 
+/// 20 concurrent cancellations of one IRN on two instances, at the same second by the same
+/// taxpayer: exactly one is told its update applied, and it is the one recorded.
 pub async fn concurrent_cancels_cancel_once(ctx: Ctx) {
     let record = invoice(1, 112_510_000_000_001);
     ctx.store.insert_invoice(&record).await.expect("insert");
     let before = ctx.audit_count().await;
+    let other = ctx.reopen().await;
+    let stores = [ctx.store.clone(), other];
+    let barrier = Arc::new(tokio::sync::Barrier::new(20));
     let mut tasks = Vec::new();
-    for reason in 1..=4u8 {
-        let store = ctx.store.clone();
+    for n in 0..20u8 {
+        let store = stores[usize::from(n % 2)].clone();
         let irn = record.irn.clone();
+        let barrier = barrier.clone();
         tasks.push(tokio::spawn(async move {
-            store
-                .cancel_invoice(&irn, &cancellation(reason, "2025-07-01 18:00:00", 1))
+            let cancellation = cancellation(n % 4 + 1, "2025-07-01 18:00:00", 1);
+            barrier.wait().await;
+            let outcome = store
+                .cancel_invoice(&irn, &cancellation)
                 .await
-                .expect("cancel")
+                .expect("cancel");
+            (cancellation, outcome)
         }));
     }
     let mut results = Vec::new();
     for task in tasks {
         results.push(task.await.expect("task"));
     }
+    let winners: Vec<_> = results.iter().filter(|(_, o)| o.by_this_call).collect();
+    assert_eq!(winners.len(), 1, "exactly one cancellation applied");
+    let results: Vec<_> = results
+        .iter()
+        .map(|(_, outcome)| outcome.record.clone())
+        .collect();
     let stored = ctx
         .store
         .invoice(&record.irn)
@@ -193,6 +211,11 @@ pub async fn concurrent_cancels_cancel_once(ctx: Ctx) {
     assert!(
         results.iter().all(|r| *r == stored),
         "every caller sees the one committed cancellation"
+    );
+    assert_eq!(
+        stored.cancellation.as_ref(),
+        Some(&winners[0].0),
+        "the one told it applied is the one recorded"
     );
     assert_eq!(
         ctx.audit_count().await,
@@ -563,7 +586,7 @@ pub async fn signed_invoices_come_back_byte_for_byte(ctx: Ctx) {
         .cancel_invoice(&records[5].irn, &cancellation(1, "2025-07-01 13:00:00", 1))
         .await
         .expect("cancel");
-    assert_eq!(cancelled.signed_invoice, texts[5]);
+    assert_eq!(cancelled.record.signed_invoice, texts[5]);
 
     // Packed by the portal before the commit, from the payload it signed.
     let token = crate::fixtures::signed_invoice(7);
