@@ -186,9 +186,14 @@ pub trait Invoices: Send + Sync {
         irn: &Irn,
         cancellation: &Cancellation,
     ) -> StoreResult<CancelOutcome<InvoiceRecord>>;
-    /// IRNs of `supplier` marked rejected (`REJ`) on `date` (`02` §2.11).
-    async fn rejected_irns(&self, supplier: &str, date: chrono::NaiveDate)
-    -> StoreResult<Vec<Irn>>;
+    /// IRNs of `supplier` marked rejected (`REJ`) on `date` (`02` §2.11); with `operator`, only
+    /// those whose e-commerce operator (`EcmGstin`) it is, the ones it may act on (`02` §4).
+    async fn rejected_irns(
+        &self,
+        supplier: &str,
+        operator: Option<&str>,
+        date: chrono::NaiveDate,
+    ) -> StoreResult<Vec<Irn>>;
 }
 
 /// E-way bills (`06` §5–§6).

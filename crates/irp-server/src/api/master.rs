@@ -90,9 +90,13 @@ pub async fn rejected_irns(
     let query = QueryParams::parse(query.as_deref().unwrap_or(""));
     let date = query.get("date").or_code(Code::E2142)?;
     let date = parse_date(date.trim(), (1900, 9999)).or_code(Code::E2156)?;
+    // `sup_gstin` names another supplier only for the e-commerce operator of its IRNs (`02` §4):
+    // the caller sees that supplier's IRNs it is the operator of, never the rest.
+    let caller = &call.caller;
+    let operator = (caller.supplier() != caller.gstin).then_some(caller.gstin.as_str());
     let irns = state
         .store
-        .rejected_irns(call.caller.supplier(), date)
+        .rejected_irns(caller.supplier(), operator, date)
         .await
         .or_code(Code::E5001)?;
     let list: Vec<String> = irns.iter().map(|irn| json_string(irn.as_str())).collect();

@@ -415,3 +415,64 @@ async fn printing_on_sqlite() {
 async fn printing_on_postgres() {
     printing(Backend::Postgres).await;
 }
+
+/// `sup_gstin` on Get rejected IRNs (`02` §2.11, §4): a caller naming another supplier sees only
+/// that supplier's IRNs it is the e-commerce operator of; the supplier sees all of its own.
+async fn rejected_irns_only_for_an_entitled_caller(backend: Backend) {
+    use irp_core::invoice::Gstin;
+    use irp_core::irn::Irn;
+    use irp_store::InvoiceStatus;
+
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let seller = app.logged_in(SELLER).await;
+    let generated = seller.generate(&invoice(&app, "REJ/0001")).await.unwrap();
+    let irn = Irn::parse(generated.data.unwrap()["Irn"].as_str().unwrap()).unwrap();
+    let template = app.state.store.invoice(&irn).await.unwrap().unwrap();
+    let rejected = |n: u8, ecm: Option<&str>| {
+        let mut record = template.clone();
+        record.irn = Irn::parse(&format!("{n:064x}")).unwrap();
+        record.doc_no = format!("REJ/OTHER/{n}");
+        record.ack_no = template.ack_no + 1000 + u64::from(n);
+        record.seller_gstin = Gstin::parse(OTHER).unwrap();
+        record.ecm_gstin = ecm.map(|g| Gstin::parse(g).unwrap());
+        record.status = InvoiceStatus::Rejected;
+        record
+    };
+    let (plain, operated) = (rejected(1, None), rejected(2, Some(SELLER)));
+    for record in [&plain, &operated] {
+        app.state.store.insert_invoice(record).await.unwrap();
+    }
+    let date = template.ack_dt.format("%d/%m/%Y").to_string();
+    let as_operator = seller
+        .call(
+            reqwest::Method::GET,
+            "/eicore/v1.03/Invoice/rejectedirns",
+            &[("date", &date)],
+            None,
+            &[("sup_gstin", OTHER)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        as_operator.data.unwrap(),
+        serde_json::json!([operated.irn.as_str()]),
+        "only the IRNs it is the operator of"
+    );
+    let supplier = app.logged_in(OTHER).await;
+    assert_eq!(
+        supplier.rejected_irns(&date).await.unwrap().data.unwrap(),
+        serde_json::json!([plain.irn.as_str(), operated.irn.as_str()])
+    );
+}
+
+#[tokio::test]
+async fn rejected_irns_only_for_an_entitled_caller_on_sqlite() {
+    rejected_irns_only_for_an_entitled_caller(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn rejected_irns_only_for_an_entitled_caller_on_postgres() {
+    rejected_irns_only_for_an_entitled_caller(Backend::Postgres).await;
+}

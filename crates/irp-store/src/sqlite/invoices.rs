@@ -180,17 +180,24 @@ impl Invoices for SqliteStore {
         })
     }
 
-    async fn rejected_irns(&self, supplier: &str, date: NaiveDate) -> StoreResult<Vec<Irn>> {
+    async fn rejected_irns(
+        &self,
+        supplier: &str,
+        operator: Option<&str>,
+        date: NaiveDate,
+    ) -> StoreResult<Vec<Irn>> {
         let from = date.and_time(NaiveTime::MIN);
         let until = date.succ_opt().unwrap_or(date).and_time(NaiveTime::MIN);
         let rows: Vec<(String,)> = sqlx::query_as(
             "SELECT irn FROM invoices
              WHERE status = 'REJ' AND seller_gstin = ? AND ack_dt >= ? AND ack_dt < ?
+               AND (?4 IS NULL OR ecm_gstin = ?4)
              ORDER BY ack_dt, irn",
         )
         .bind(supplier.to_ascii_uppercase())
         .bind(from)
         .bind(until)
+        .bind(operator.map(str::to_ascii_uppercase))
         .fetch_all(&self.reader)
         .await
         .map_err(|e| db_error("rejected_irns", e))?;

@@ -253,36 +253,70 @@ pub async fn rejected_irns_by_supplier_and_date(ctx: Ctx) {
 
     let day = date("2025-07-01");
     assert_eq!(
-        store.rejected_irns(GSTIN, day).await.expect("list"),
+        store.rejected_irns(GSTIN, None, day).await.expect("list"),
         vec![rejected.irn.clone(), late.irn.clone()]
     );
     assert_eq!(
         store
-            .rejected_irns(&GSTIN.to_lowercase(), day)
+            .rejected_irns(&GSTIN.to_lowercase(), None, day)
             .await
             .expect("list"),
         vec![rejected.irn, late.irn]
     );
     assert_eq!(
         store
-            .rejected_irns(GSTIN, date("2025-07-02"))
+            .rejected_irns(GSTIN, None, date("2025-07-02"))
             .await
             .expect("list"),
         vec![next_day.irn]
     );
     assert!(
         store
-            .rejected_irns(GSTIN, date("2025-06-30"))
+            .rejected_irns(GSTIN, None, date("2025-06-30"))
             .await
             .expect("list")
             .is_empty()
     );
     assert_eq!(
         store
-            .rejected_irns("27AAAPI3182M002", day)
+            .rejected_irns("27AAAPI3182M002", None, day)
             .await
             .expect("list"),
         vec![other_supplier.irn]
+    );
+
+    // An e-commerce operator naming the supplier sees only the IRNs it is the operator of.
+    let operator = "27AAAPI3182M002";
+    let mut by_operator = invoice(6, 112_510_000_000_006);
+    by_operator.status = InvoiceStatus::Rejected;
+    by_operator.ack_dt = dt("2025-07-03 10:00:00");
+    by_operator.ecm_gstin = Some(gstin(operator));
+    let mut own = invoice(7, 112_510_000_000_007);
+    own.status = InvoiceStatus::Rejected;
+    own.ack_dt = dt("2025-07-03 11:00:00");
+    for record in [&by_operator, &own] {
+        store.insert_invoice(record).await.expect("insert");
+    }
+    let day = date("2025-07-03");
+    assert_eq!(
+        store.rejected_irns(GSTIN, None, day).await.expect("list"),
+        vec![by_operator.irn.clone(), own.irn.clone()],
+        "the supplier sees all of its own"
+    );
+    assert_eq!(
+        store
+            .rejected_irns(GSTIN, Some(&operator.to_lowercase()), day)
+            .await
+            .expect("list"),
+        vec![by_operator.irn.clone()]
+    );
+    assert!(
+        store
+            .rejected_irns(GSTIN, Some("29AAGCB1286Q000"), day)
+            .await
+            .expect("list")
+            .is_empty(),
+        "another taxpayer naming the supplier sees nothing"
     );
 }
 
