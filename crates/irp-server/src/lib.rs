@@ -5,6 +5,7 @@ pub mod cache;
 pub mod clock;
 pub mod envelope;
 pub mod headers;
+pub mod login_gate;
 pub mod router;
 pub mod sandbox;
 pub mod secrets;

@@ -35,6 +35,14 @@ pub fn hash_password(password: &str) -> String {
         .to_string()
 }
 
+/// A hash of a password nobody knows, checked in place of a user's when there is no user, or no
+/// check is due, so that every refused login costs the same work (issue #15).
+pub fn decoy_password_hash() -> &'static str {
+    static DECOY: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| hash_password(&random_secret(24)));
+    &DECOY
+}
+
 /// Checks a password against its PHC string.
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| {

@@ -46,6 +46,8 @@ pub struct Inner {
     /// API sessions by token hash, trusted only by generate: its registration re-reads the
     /// session in the commit's transaction, so an ended session never registers an IRN.
     pub sessions: crate::cache::TtlCache<String, irp_store::Session>,
+    /// Rate limits and the queue in front of password checks.
+    pub login_gate: crate::login_gate::LoginGate,
 }
 
 /// A registration waiting for the next group commit, and where to send its outcome.
@@ -97,6 +99,7 @@ impl AppState {
         clock: Clock,
     ) -> AppState {
         let sealer = Sealer::derive(auth_key.private_key_pem().as_bytes());
+        let login_gate = crate::login_gate::LoginGate::new(&settings.server);
         let (registrar, queue) = mpsc::channel(4 * GROUP_COMMIT_MAX);
         tokio::spawn(run_registrar(store.clone(), queue));
         let signing_options = SigningOptions {
@@ -118,6 +121,7 @@ impl AppState {
             clients: crate::cache::TtlCache::default(),
             taxpayers: crate::cache::TtlCache::default(),
             sessions: crate::cache::TtlCache::default(),
+            login_gate,
         }))
     }
 

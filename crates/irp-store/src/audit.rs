@@ -24,8 +24,10 @@ pub mod event {
     pub const USER_CREATE: &str = "user.create";
     pub const USER_PASSWORD: &str = "user.password";
     pub const USER_ACTIVE: &str = "user.active";
+    /// A password check reserved (counted as a failure until a success clears it).
     pub const USER_LOGIN_FAILURE: &str = "user.login_failure";
     pub const USER_LOGIN_CLEAR: &str = "user.login_clear";
+    pub const LOGIN_REFUSED: &str = "login.refused";
     pub const SESSION_START: &str = "session.start";
     pub const INVOICE_INSERT: &str = "invoice.insert";
     pub const INVOICE_CANCEL: &str = "invoice.cancel";

@@ -127,16 +127,23 @@ pub trait Accounts: Send + Sync {
         active: bool,
         at: NaiveDateTime,
     ) -> StoreResult<()>;
-    /// Records a failed login; returns the new count of consecutive failures. When the count
-    /// reaches `lock_after`, the user is locked until `lock_until`.
-    async fn record_login_failure(
+    /// Reserves one password check of `user_name` at `now`, atomically: refused while the user
+    /// is locked (`locked_until` after `now`); otherwise the attempt is counted as a failure
+    /// before the password is checked, so that N parallel guesses count as N, and when the
+    /// count reaches `lock_after` the user is locked until `lock_until`. A check that then
+    /// succeeds clears the count and the lock ([`Accounts::clear_login_failures`]).
+    async fn reserve_login_attempt(
         &self,
         user_name: &str,
         lock_after: u32,
+        now: NaiveDateTime,
         lock_until: NaiveDateTime,
-    ) -> StoreResult<u32>;
+    ) -> StoreResult<LoginAttempt>;
     /// Clears the failure count after a successful login.
     async fn clear_login_failures(&self, user_name: &str) -> StoreResult<()>;
+    /// Records a refused login in the audit trail: `subject` is the user name or client id
+    /// given, `reason` says why (no secret).
+    async fn record_login_refusal(&self, subject: &str, reason: &str) -> StoreResult<()>;
 
     /// The live session of (client, user, GSTIN) at `now`, if any.
     async fn live_session(

@@ -150,6 +150,15 @@ pub struct Cancellation {
     pub portal: u8,
 }
 
+/// The outcome of [`crate::Accounts::reserve_login_attempt`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginAttempt {
+    /// The password may be checked; this is the attempt's place in the count of failures.
+    Reserved { failures: u32 },
+    /// The user is locked: the password must not be checked.
+    Locked,
+}
+
 /// The record after a conditional cancellation, and whether this call's update applied: of
 /// concurrent cancellations of one record exactly one is told `by_this_call`, so only that
 /// request is answered with success, with the reason and time that were recorded.

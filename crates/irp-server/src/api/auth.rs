@@ -5,17 +5,21 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use std::time::Instant;
+
 use chrono::Duration;
 use irp_core::ack::format_timestamp;
 use irp_core::codes::Code;
+use irp_core::error::ErrorDetail;
 use irp_core::json::{self, ObjectWriter, Value};
 use irp_core::protocol;
-use irp_store::{Session, SessionKey};
+use irp_store::{LoginAttempt, Session, SessionKey};
 
 use crate::api::OrCode as _;
 use crate::api::pipeline::{check_client, envelope_data, read_body};
 use crate::envelope::{ApiError, Data, Envelope};
 use crate::headers::Headers;
+use crate::login_gate::Refusal;
 use crate::secrets;
 use crate::state::AppState;
 
@@ -39,12 +43,21 @@ pub async fn authenticate(
     body: Body,
 ) -> Result<Envelope, ApiError> {
     let headers = Headers::from_map(&headers);
-    check_client(&state, &headers).await?;
+    if let Err(error) = check_client(&state, &headers).await {
+        let client = headers.get("client_id").unwrap_or_default();
+        refused(&state, client, "client").await;
+        return Err(error);
+    }
     let client_id = headers.get("client_id").unwrap_or_default().to_owned();
     let gstin = headers
         .get("gstin")
         .or_code(Code::E1004)?
         .to_ascii_uppercase();
+    // Before the body is read or decrypted: a flood through one client costs little.
+    state
+        .login_gate
+        .admit_client(&client_id, Instant::now())
+        .map_err(turned_away)?;
     let body = read_body(body, state.settings.limits.max_body_bytes).await?;
     let data = envelope_data(&body)?;
     // D-50: every failure of this step is the same 1013, with no detail.
@@ -52,54 +65,16 @@ pub async fn authenticate(
         .ok()
         .or_code(Code::E1013)?;
     let credentials = parse_credentials(&plaintext)?;
+    let user_key = credentials.user_name.to_lowercase();
+    state
+        .login_gate
+        .admit_user(&client_id, &user_key, Instant::now())
+        .map_err(turned_away)?;
 
-    let now = state.clock.now();
-    let user = state
-        .store
-        .user(&credentials.user_name)
-        .await
-        .or_code(Code::E5001)?;
-    let user = user.or_code(Code::E1017)?;
-    // A locked-out user is refused before the password is even checked, so guessing stops.
-    if user.locked_until.is_some_and(|until| until > now) {
-        return Err(ApiError::code(Code::E1014));
-    }
-    let password_ok = {
-        let password = credentials.password.clone();
-        let hash = user.password_hash.clone();
-        tokio::task::spawn_blocking(move || secrets::verify_password(&password, &hash))
-            .await
-            .or_code(Code::E5001)?
-    };
-    if !password_ok {
-        let lock_until = now + Duration::minutes(state.settings.auth.lockout_minutes);
-        state
-            .store
-            .record_login_failure(
-                &user.user_name,
-                state.settings.auth.max_failed_logins,
-                lock_until,
-            )
-            .await
-            .or_code(Code::E5001)?;
-        tracing::warn!(user.name = %user.user_name, "failed login");
-        return Err(ApiError::code(Code::E1019));
-    }
-    if !user.active {
-        return Err(ApiError::code(Code::E1014));
-    }
-    if !user.client_ids.contains(&client_id) {
-        return Err(ApiError::code(Code::E1018));
-    }
+    let user = check_password(&state, &client_id, &credentials).await?;
     if !user.gstin.eq_ignore_ascii_case(&gstin) {
+        refused(&state, &user.user_name, "gstin").await;
         return Err(ApiError::code(Code::E1015));
-    }
-    if user.failed_logins > 0 {
-        state
-            .store
-            .clear_login_failures(&user.user_name)
-            .await
-            .or_code(Code::E5001)?;
     }
 
     let key = SessionKey::new(&client_id, &user.user_name, &gstin);
@@ -113,6 +88,122 @@ pub async fn authenticate(
     object.str("TokenExpiry", &format_timestamp(expires_at));
     object.close();
     Ok(Envelope::success(Data::Plain(out)))
+}
+
+/// The user whose password `credentials` hold, or the login's refusal (D-50 as amended in
+/// docs/DECISIONS.md, "Logins"). Every refusal that reaches this point costs one password check,
+/// so the time of an answer does not tell an unknown user, a deactivated one or a client it may
+/// not use from a wrong password. Only a user who may log in through this client has an attempt
+/// counted, reserved before the check, so that parallel guesses count one by one and nobody can
+/// lock a user out through a client that user may not use.
+async fn check_password(
+    state: &AppState,
+    client_id: &str,
+    credentials: &Credentials,
+) -> Result<irp_store::User, ApiError> {
+    let turn = state
+        .login_gate
+        .turn(&credentials.user_name.to_lowercase())
+        .await
+        .map_err(turned_away)?;
+    let user = state
+        .store
+        .user(&credentials.user_name)
+        .await
+        .or_code(Code::E5001)?;
+    let refusal = match &user {
+        None => Some((Code::E1017, "unknown_user")),
+        Some(user) if !user.active => Some((Code::E1014, "inactive")),
+        Some(user) if !user.client_ids.iter().any(|c| c == client_id) => {
+            Some((Code::E1018, "client_not_mapped"))
+        }
+        Some(_) => None,
+    };
+    let subject = user
+        .as_ref()
+        .map_or(credentials.user_name.as_str(), |u| u.user_name.as_str());
+    let subject = truncated(subject).to_owned();
+    if let Some((code, reason)) = refusal {
+        verify(
+            &credentials.password,
+            secrets::decoy_password_hash().to_owned(),
+        )
+        .await?;
+        drop(turn);
+        refused(state, &subject, reason).await;
+        return Err(ApiError::code(code));
+    }
+    let user = user.expect("refused above when absent");
+    let now = state.clock.now();
+    let lock_until = now + Duration::minutes(state.settings.auth.lockout_minutes);
+    let attempt = state
+        .store
+        .reserve_login_attempt(
+            &user.user_name,
+            state.settings.auth.max_failed_logins,
+            now,
+            lock_until,
+        )
+        .await
+        .or_code(Code::E5001)?;
+    if attempt == LoginAttempt::Locked {
+        drop(turn);
+        refused(state, &subject, "locked").await;
+        return Err(ApiError::code(Code::E1014));
+    }
+    if !verify(&credentials.password, user.password_hash.clone()).await? {
+        drop(turn);
+        refused(state, &subject, "password").await;
+        tracing::warn!(user.name = %user.user_name, "failed login");
+        return Err(ApiError::code(Code::E1019));
+    }
+    state
+        .store
+        .clear_login_failures(&user.user_name)
+        .await
+        .or_code(Code::E5001)?;
+    Ok(user)
+}
+
+/// Checks `password` against `hash` on a blocking thread.
+async fn verify(password: &str, hash: String) -> Result<bool, ApiError> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || secrets::verify_password(&password, &hash))
+        .await
+        .or_code(Code::E5001)
+}
+
+/// Records a refused login in the audit trail. A failure to record is logged, not answered: the
+/// caller gets the refusal it was due.
+async fn refused(state: &AppState, subject: &str, reason: &str) {
+    if let Err(error) = state
+        .store
+        .record_login_refusal(truncated(subject), reason)
+        .await
+    {
+        tracing::error!(%error, reason, "could not record a refused login");
+    }
+}
+
+/// At most 100 characters of what a caller sent as a name, for the audit trail.
+fn truncated(name: &str) -> &str {
+    name.char_indices()
+        .nth(100)
+        .map_or(name, |(end, _)| &name[..end])
+}
+
+/// `1007` with what to do: a login turned away before its password was checked.
+fn turned_away(refusal: Refusal) -> ApiError {
+    let message = match refusal {
+        Refusal::RateLimited {
+            retry_after_seconds,
+        } => format!(
+            "Too many logins; try again in {retry_after_seconds} seconds. Reuse the AuthToken \
+             of a live session rather than logging in for every call."
+        ),
+        Refusal::Busy => "Too many logins at once; try again in a few seconds.".to_owned(),
+    };
+    ApiError::from(ErrorDetail::with_message(Code::E1007, "", message))
 }
 
 /// Reuses the live session of `key` (same token, expiry and SEK, D-05), or starts a new one

@@ -30,7 +30,7 @@ pub use names::{NOT_IMPLEMENTED, OTHER_VARIABLES, env_name, keys};
 pub use raw::RawSettings;
 pub use sections::{
     Ack, Auth, Cancel, Compat, Environment, Ewb, HsnMasterSource, Irn, Keys, Limits, Portal, Print,
-    ReportingLimit, Retrieval, Signing, Validation,
+    ReportingLimit, Retrieval, Server, Signing, Validation,
 };
 
 use lenient::{ErrorKind, Lenient};
@@ -43,6 +43,7 @@ pub struct Settings {
     pub environment: Environment,
     pub portal: Portal,
     pub keys: Keys,
+    pub server: Server,
     pub auth: Auth,
     pub limits: Limits,
     pub irn: Irn,
@@ -64,9 +65,10 @@ pub struct Settings {
     file_digests: BTreeMap<String, String>,
 }
 
-/// Sections that differ between nodes: the portal's identity (P) and where a node keeps its keys.
-/// The auth key itself must be the same everywhere; it is compared by its fingerprint.
-pub const PER_NODE_SECTIONS: &[&str] = &["portal", "keys"];
+/// Sections that differ between nodes: the portal's identity (P), where a node keeps its keys, and
+/// the limits a node sets for its own port. The auth key itself must be the same everywhere; it is
+/// compared by its fingerprint.
+pub const PER_NODE_SECTIONS: &[&str] = &["portal", "keys", "server"];
 
 /// The first line of [`Settings::shared_text`]. Versions before it wrote no such line, so a
 /// registry whose text lacks it was written by one of them.

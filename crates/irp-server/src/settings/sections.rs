@@ -99,6 +99,49 @@ impl Default for Auth {
     }
 }
 
+/// `server.*`: how a node guards itself against what reaches its port (issue #15). Per node,
+/// since each node's limits follow its own cores, memory and open-file limit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Server {
+    /// Open connections at most; `0` takes the open-file limit less a reserve for the
+    /// registry and files. Beyond it a connection gets HTTP 503 and is closed.
+    pub max_connections: usize,
+    /// Requests being handled at once; beyond it a request gets HTTP 503 with `5002`.
+    pub max_requests_in_flight: usize,
+    /// The whole request head must arrive within this, and an idle connection is closed after it.
+    pub header_read_timeout_seconds: u64,
+    /// The whole body must arrive within this once the request has been let in.
+    pub body_timeout_seconds: u64,
+    /// Password checks at once (each takes about 19 MiB and a core for some 20 ms); `0` means
+    /// half the cores, at least one.
+    pub max_concurrent_password_checks: usize,
+    /// Logins waiting for a password check; beyond it a login gets `1007` at once.
+    pub max_waiting_logins: usize,
+    /// How long a login may wait for a password check before it gets `1007`.
+    pub login_wait_seconds: u64,
+    /// Logins per minute through one API client on this node; `0` means no limit.
+    pub logins_per_minute_per_client: u32,
+    /// Logins per minute of one user name through one API client on this node; `0` means no limit.
+    pub logins_per_minute_per_user: u32,
+}
+
+impl Default for Server {
+    fn default() -> Server {
+        Server {
+            max_connections: 0,
+            max_requests_in_flight: 512,
+            header_read_timeout_seconds: 20,
+            body_timeout_seconds: 30,
+            max_concurrent_password_checks: 0,
+            max_waiting_logins: 256,
+            login_wait_seconds: 10,
+            logins_per_minute_per_client: 600,
+            logins_per_minute_per_user: 30,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {

@@ -6,3 +6,4 @@ mod durability;
 mod ewb;
 mod flow;
 mod helpers;
+mod logins;

@@ -12,7 +12,9 @@ use crate::errors::{conflict_or, db_error};
 use crate::rows::{
     SessionRow, UserRow, int, normal_key, session_columns, session_subject, user_key,
 };
-use crate::{Accounts, ApiClient, Session, SessionKey, StoreError, StoreResult, User};
+use crate::{
+    Accounts, ApiClient, LoginAttempt, Session, SessionKey, StoreError, StoreResult, User,
+};
 
 #[async_trait]
 impl Accounts for PostgresStore {
@@ -181,34 +183,59 @@ impl Accounts for PostgresStore {
         commit(tx, OP).await
     }
 
-    async fn record_login_failure(
+    async fn reserve_login_attempt(
         &self,
         user_name: &str,
         lock_after: u32,
+        now: NaiveDateTime,
         lock_until: NaiveDateTime,
-    ) -> StoreResult<u32> {
-        const OP: &str = "record_login_failure";
+    ) -> StoreResult<LoginAttempt> {
+        const OP: &str = "reserve_login_attempt";
         let key = user_key(user_name);
         let mut tx = self.write(OP).await?;
-        // SET expressions see the old row, so `failed_logins + 1` is the new count in both places.
+        // One statement both tests the lock and counts the attempt, so parallel attempts are
+        // counted one by one and none passes a lock another has just set. SET expressions see
+        // the old row, so `failed_logins + 1` is the new count in both places.
         let row: Option<(i32, Option<NaiveDateTime>)> = sqlx::query_as(
             "UPDATE users SET failed_logins = failed_logins + 1,
                 locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END
-             WHERE user_key = $3
+             WHERE user_key = $3 AND (locked_until IS NULL OR locked_until <= $4)
              RETURNING failed_logins, locked_until",
         )
         .bind(i64::from(lock_after))
         .bind(lock_until)
         .bind(&key)
+        .bind(now)
         .fetch_optional(&mut *tx)
         .await
         .map_err(|e| db_error(OP, e))?;
-        let (count, locked_until) = row.ok_or(StoreError::NotFound)?;
+        let Some((count, locked_until)) = row else {
+            let exists: Option<(i32,)> =
+                sqlx::query_as("SELECT failed_logins FROM users WHERE user_key = $1")
+                    .bind(&key)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(|e| db_error(OP, e))?;
+            return match exists {
+                Some(_) => Ok(LoginAttempt::Locked),
+                None => Err(StoreError::NotFound),
+            };
+        };
         let locked = locked_until.map_or_else(|| "-".to_owned(), |t| t.to_string());
         let detail = format!("failures={count} locked_until={locked}");
         audit(&mut tx, OP, event::USER_LOGIN_FAILURE, &key, &detail).await?;
         commit(tx, OP).await?;
-        int(count, "users.failed_logins")
+        Ok(LoginAttempt::Reserved {
+            failures: int(count, "users.failed_logins")?,
+        })
+    }
+
+    async fn record_login_refusal(&self, subject: &str, reason: &str) -> StoreResult<()> {
+        const OP: &str = "record_login_refusal";
+        let mut tx = self.write(OP).await?;
+        let detail = format!("reason={reason}");
+        audit(&mut tx, OP, event::LOGIN_REFUSED, subject, &detail).await?;
+        commit(tx, OP).await
     }
 
     async fn clear_login_failures(&self, user_name: &str) -> StoreResult<()> {

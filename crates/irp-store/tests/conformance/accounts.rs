@@ -1,7 +1,7 @@
 //! Taxpayer register, API clients, users and sessions.
 
 use irp_core::register::{RegistrationStatus, TaxpayerType};
-use irp_store::{SessionKey, StoreError};
+use irp_store::{LoginAttempt, SessionKey, StoreError};
 
 use crate::fixtures::{GSTIN, account, bare_taxpayer, client, dt, session, taxpayer, user};
 use crate::harness::Ctx;
@@ -123,33 +123,47 @@ pub async fn user_with_unknown_client_is_refused(ctx: Ctx) {
 pub async fn login_failures_and_lockout(ctx: Ctx) {
     let store = ctx.store;
     account(&*store).await;
+    let now = dt("2025-07-01 12:00:00");
     let until = dt("2025-07-01 13:00:00");
+    let reserve = |name: &'static str, at: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .reserve_login_attempt(name, 3, dt(at), until)
+                .await
+                .expect("reserve")
+        }
+    };
     assert_eq!(
-        store
-            .record_login_failure("apiuser", 3, until)
-            .await
-            .expect("1"),
-        1
+        reserve("apiuser", "2025-07-01 12:00:00").await,
+        LoginAttempt::Reserved { failures: 1 }
     );
     assert_eq!(
-        store
-            .record_login_failure("ApiUser", 3, until)
-            .await
-            .expect("2"),
-        2
+        reserve("ApiUser", "2025-07-01 12:00:00").await,
+        LoginAttempt::Reserved { failures: 2 }
     );
     let user = store.user("ApiUser").await.expect("get").expect("user");
     assert_eq!((user.failed_logins, user.locked_until), (2, None));
 
     assert_eq!(
-        store
-            .record_login_failure("APIUSER", 3, until)
-            .await
-            .expect("3"),
-        3
+        reserve("APIUSER", "2025-07-01 12:00:00").await,
+        LoginAttempt::Reserved { failures: 3 }
     );
     let user = store.user("ApiUser").await.expect("get").expect("user");
     assert_eq!((user.failed_logins, user.locked_until), (3, Some(until)));
+
+    // Locked: refused and not counted, up to the last instant of the lock.
+    assert_eq!(
+        reserve("apiuser", "2025-07-01 12:59:59").await,
+        LoginAttempt::Locked
+    );
+    let user = store.user("ApiUser").await.expect("get").expect("user");
+    assert_eq!((user.failed_logins, user.locked_until), (3, Some(until)));
+    // Once the lock has run out, an attempt is counted again.
+    assert_eq!(
+        reserve("apiuser", "2025-07-01 13:00:00").await,
+        LoginAttempt::Reserved { failures: 4 }
+    );
 
     store.clear_login_failures("apiuser").await.expect("clear");
     let user = store.user("ApiUser").await.expect("get").expect("user");
@@ -160,13 +174,48 @@ pub async fn login_failures_and_lockout(ctx: Ctx) {
         .expect("clear again");
 
     assert!(matches!(
-        store.record_login_failure("nobody", 3, until).await,
+        store.reserve_login_attempt("nobody", 3, now, until).await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
         store.clear_login_failures("nobody").await,
         Err(StoreError::NotFound)
     ));
+}
+
+/// 40 parallel attempts on two instances against a limit of 5: exactly 5 are reserved (and so
+/// checked), the other 35 find the user locked.
+pub async fn parallel_login_attempts_count_one_by_one(ctx: Ctx) {
+    account(&*ctx.store).await;
+    let other = ctx.reopen().await;
+    let stores = [ctx.store.clone(), other];
+    let now = dt("2025-07-01 12:00:00");
+    let until = dt("2025-07-01 13:00:00");
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(40));
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..40usize {
+        let store = stores[n % 2].clone();
+        let barrier = barrier.clone();
+        tasks.spawn(async move {
+            barrier.wait().await;
+            store
+                .reserve_login_attempt("ApiUser", 5, now, until)
+                .await
+                .expect("reserve")
+        });
+    }
+    let outcomes = tasks.join_all().await;
+    let mut reserved: Vec<u32> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            LoginAttempt::Reserved { failures } => Some(*failures),
+            LoginAttempt::Locked => None,
+        })
+        .collect();
+    reserved.sort_unstable();
+    assert_eq!(reserved, [1, 2, 3, 4, 5]);
+    let user = ctx.store.user("ApiUser").await.expect("get").expect("user");
+    assert_eq!((user.failed_logins, user.locked_until), (5, Some(until)));
 }
 
 pub async fn set_password_ends_sessions(ctx: Ctx) {
@@ -191,7 +240,12 @@ pub async fn set_password_ends_sessions(ctx: Ctx) {
     store.start_session(&mine).await.expect("mine");
     store.start_session(&theirs).await.expect("theirs");
     store
-        .record_login_failure("ApiUser", 1, dt("2025-07-01 11:00:00"))
+        .reserve_login_attempt(
+            "ApiUser",
+            1,
+            dt("2025-07-01 10:00:00"),
+            dt("2025-07-01 11:00:00"),
+        )
         .await
         .expect("lock");
 

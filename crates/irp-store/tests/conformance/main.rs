@@ -41,6 +41,7 @@ conformance! {
     accounts::users_ignore_letter_case,
     accounts::user_with_unknown_client_is_refused,
     accounts::login_failures_and_lockout,
+    accounts::parallel_login_attempts_count_one_by_one,
     accounts::set_password_ends_sessions,
     accounts::deactivation_ends_sessions,
     accounts::live_session_respects_expiry,

@@ -201,9 +201,21 @@ pub async fn audit_rows_for_every_change(ctx: Ctx) {
     step!(
         1,
         store
-            .record_login_failure("ApiUser", 5, dt("2025-07-01 11:00:00"))
+            .reserve_login_attempt(
+                "ApiUser",
+                5,
+                dt("2025-07-01 10:00:00"),
+                dt("2025-07-01 11:00:00")
+            )
             .await
-            .expect("failure")
+            .expect("attempt")
+    );
+    step!(
+        1,
+        store
+            .record_login_refusal("nobody", "unknown_user")
+            .await
+            .expect("refusal")
     );
     step!(
         1,
