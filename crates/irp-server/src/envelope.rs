@@ -56,6 +56,16 @@ impl Envelope {
         }
     }
 
+    /// The failure envelope of `error`, HTTP 200 as every NIC refusal.
+    pub fn failure(error: ApiError) -> Envelope {
+        Envelope {
+            http_status: StatusCode::OK,
+            errors: error.errors,
+            data: Data::Null,
+            info: error.info,
+        }
+    }
+
     /// The serialised envelope.
     pub fn to_json(&self) -> String {
         let mut out = String::with_capacity(256);
@@ -188,13 +198,7 @@ impl From<Vec<ErrorDetail>> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        Envelope {
-            http_status: StatusCode::OK,
-            errors: self.errors,
-            data: Data::Null,
-            info: self.info,
-        }
-        .into_response()
+        Envelope::failure(self).into_response()
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod cache;
 pub mod clock;
+pub mod connections;
 pub mod envelope;
 pub mod headers;
 pub mod login_gate;

@@ -5,12 +5,12 @@ use std::future::Future;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{Request, Uri};
+use axum::http::Uri;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
-use tower::ServiceExt as _;
 
 use crate::api::{auth, ewb, ewb_cancel, invoice, master, print, public};
+use crate::connections::ConnectionLimits;
 use crate::state::AppState;
 
 /// The routes, in their normalised form: lower case, version `v1.03`, no trailing `/`.
@@ -72,22 +72,15 @@ pub fn normalise_path(uri: &Uri) -> Uri {
     path_and_query.parse().unwrap_or_else(|_| uri.clone())
 }
 
-/// Serves the portal on an already bound listener until `shutdown` completes; in-flight
-/// requests are finished first.
+/// Serves the portal on an already bound listener until `shutdown` completes, with the limits of
+/// `server.*` (`crate::connections`); in-flight requests are finished first.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state);
-    let service = tower::service_fn(move |mut request: Request<axum::body::Body>| {
-        let normalised = normalise_path(request.uri());
-        *request.uri_mut() = normalised;
-        app.clone().oneshot(request)
-    });
-    axum::serve(listener, tower::make::Shared::new(service))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = ConnectionLimits::from_settings(&state.settings.server);
+    crate::connections::serve(listener, router(state), limits, shutdown).await
 }
 
 #[cfg(test)]

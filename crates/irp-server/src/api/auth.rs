@@ -58,7 +58,7 @@ pub async fn authenticate(
         .login_gate
         .admit_client(&client_id, Instant::now())
         .map_err(turned_away)?;
-    let body = read_body(body, state.settings.limits.max_body_bytes).await?;
+    let body = read_body(&state, body, state.settings.limits.max_body_bytes).await?;
     let data = envelope_data(&body)?;
     // D-50: every failure of this step is the same 1013, with no detail.
     let plaintext = protocol::decrypt_credentials(&state.auth_key, &data)

@@ -95,7 +95,7 @@ impl FromRequest<AppState> for EwbCall {
         let (parts, body) = request.into_parts();
         let headers = Headers::from_map(&parts.headers);
         let (gstin, sek, now) = check_token(state, &headers).await?;
-        let body = read_body(body, state.settings.limits.max_body_bytes)
+        let body = read_body(state, body, state.settings.limits.max_body_bytes)
             .await
             .map_err(|_| EwbApiResponse::error(Code::E100))?;
         let document = json::parse(&body).map_err(|_| EwbApiResponse::error(Code::E100))?;

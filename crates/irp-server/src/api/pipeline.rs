@@ -119,8 +119,9 @@ impl BodyRules for Generate {
     const SESSION: SessionSource = SessionSource::Cache;
 }
 
-/// An authenticated call with its body. The body is read before the headers are checked, so
-/// an oversized body is `5002` whatever the headers say, as NIC answers.
+/// An authenticated call with its body. The credentials are checked before the body is read, so
+/// that a caller without them costs no memory (issue #15); a body whose `Content-Length` is over
+/// the limit is still `5002` whatever the headers say, as NIC answers, and is never read.
 pub struct NicBody<R: BodyRules = Standard> {
     pub call: NicCall,
     body: Bytes,
@@ -152,9 +153,13 @@ impl<R: BodyRules> FromRequest<AppState> for NicBody<R> {
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
         let (parts, body) = request.into_parts();
-        let body = read_body(body, R::limit(&state.settings)).await?;
+        let limit = R::limit(&state.settings);
+        if declared_length(&parts.headers).is_some_and(|length| length > limit) {
+            return Err(ApiError::code(Code::E5002));
+        }
         let headers = Headers::from_map(&parts.headers);
         let call = authenticate(state, headers, R::SESSION).await?;
+        let body = read_body(state, body, limit).await?;
         Ok(NicBody {
             call,
             body,
@@ -266,12 +271,26 @@ pub async fn check_client(state: &AppState, headers: &Headers) -> Result<(), Api
     }
 }
 
-/// Reads a raw body up to `limit` bytes; a larger body is `5002` (D-33).
-pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(body, limit)
+/// Reads a raw body up to `limit` bytes within `server.body_timeout_seconds`; a larger body
+/// (D-33) or one that does not arrive in time is `5002`. Reading stops at the limit.
+pub async fn read_body(state: &AppState, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    let timeout = std::time::Duration::from_secs(state.settings.server.body_timeout_seconds);
+    tokio::time::timeout(timeout, axum::body::to_bytes(body, limit))
         .await
         .ok()
+        .and_then(Result::ok)
         .or_code(Code::E5002)
+}
+
+/// The body length a request declares in `Content-Length`, when it declares one.
+fn declared_length(headers: &axum::http::HeaderMap) -> Option<usize> {
+    headers
+        .get(axum::http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// The `Data` member of a request envelope (matched case-insensitively); `5003` when missing,

@@ -81,7 +81,7 @@ pub async fn auth_public_key(State(state): State<AppState>) -> Envelope {
 
 /// `POST /eiext/v1.00/verify` (E4): `{"Jws": "…"}` in plain JSON.
 pub async fn verify(State(state): State<AppState>, body: Body) -> Result<Envelope, ApiError> {
-    let body = read_body(body, state.settings.limits.max_body_bytes).await?;
+    let body = read_body(&state, body, state.settings.limits.max_body_bytes).await?;
     let document = json::parse(&body).ok().or_code(Code::E2142)?;
     let jws = document
         .get_ignore_case("jws")

@@ -6,4 +6,5 @@ mod durability;
 mod ewb;
 mod flow;
 mod helpers;
+mod limits;
 mod logins;
