@@ -19,6 +19,8 @@ use crate::settings::Settings;
 const ACK_BLOCK: u32 = 100;
 /// EwbNo sequence values taken from the registry at a time by one node (D-39).
 const EWB_BLOCK: u32 = 100;
+/// Unauthenticated bodies read at once: with the 2 MiB limit, at most 16 MiB held for strangers.
+const PUBLIC_READS: usize = 8;
 /// The largest 11-digit EwbNo sequence value.
 const MAX_EWB_SEQUENCE: u64 = 99_999_999_999;
 
@@ -46,6 +48,8 @@ pub struct Inner {
     /// API sessions by token hash, trusted only by generate: its registration re-reads the
     /// session in the commit's transaction, so an ended session never registers an IRN.
     pub sessions: crate::cache::TtlCache<String, irp_store::Session>,
+    /// Bodies of unauthenticated calls (`/eiext/v1.00/verify`) read at once.
+    pub public_reads: tokio::sync::Semaphore,
     /// Rate limits and the queue in front of password checks.
     pub login_gate: crate::login_gate::LoginGate,
 }
@@ -121,6 +125,7 @@ impl AppState {
             clients: crate::cache::TtlCache::default(),
             taxpayers: crate::cache::TtlCache::default(),
             sessions: crate::cache::TtlCache::default(),
+            public_reads: tokio::sync::Semaphore::new(PUBLIC_READS),
             login_gate,
         }))
     }

@@ -29,6 +29,10 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
+/// A login body is one RSA block in base64 inside `{"Data": …}`, well under 1 KiB; nothing more
+/// is read from a caller who has shown no more than a client secret.
+const MAX_LOGIN_BODY_BYTES: usize = 64 * 1024;
+
 /// The credentials inside the RSA-encrypted `Data`.
 struct Credentials {
     user_name: String,
@@ -58,7 +62,12 @@ pub async fn authenticate(
         .login_gate
         .admit_client(&client_id, Instant::now())
         .map_err(turned_away)?;
-    let body = read_body(&state, body, state.settings.limits.max_body_bytes).await?;
+    let limit = state
+        .settings
+        .limits
+        .max_body_bytes
+        .min(MAX_LOGIN_BODY_BYTES);
+    let body = read_body(&state, body, limit).await?;
     let data = envelope_data(&body)?;
     // D-50: every failure of this step is the same 1013, with no detail.
     let plaintext = protocol::decrypt_credentials(&state.auth_key, &data)

@@ -81,6 +81,10 @@ pub async fn auth_public_key(State(state): State<AppState>) -> Envelope {
 
 /// `POST /eiext/v1.00/verify` (E4): `{"Jws": "…"}` in plain JSON.
 pub async fn verify(State(state): State<AppState>, body: Body) -> Result<Envelope, ApiError> {
+    // Anyone may call this: a few bodies are read at once, the others are told to come back.
+    let Ok(_reading) = state.public_reads.try_acquire() else {
+        return Err(ApiError::code(Code::E5002));
+    };
     let body = read_body(&state, body, state.settings.limits.max_body_bytes).await?;
     let document = json::parse(&body).ok().or_code(Code::E2142)?;
     let jws = document

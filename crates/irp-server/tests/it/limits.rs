@@ -33,6 +33,33 @@ async fn read_until_closed(stream: &mut TcpStream, within: Duration) -> (String,
     }
 }
 
+/// Reads one whole response (head and `Content-Length` body) or what came within `within`.
+async fn read_response(stream: &mut TcpStream, within: Duration) -> String {
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let text = String::from_utf8_lossy(&received).to_string();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|line| {
+                    line.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().to_owned())
+                })
+                .and_then(|v| v.parse::<usize>().ok());
+            if length.is_some_and(|length| received.len() >= end + 4 + length) {
+                return text;
+            }
+        }
+        match tokio::time::timeout_at(deadline, stream.read(&mut buffer)).await {
+            Ok(Ok(n)) if n > 0 => received.extend_from_slice(&buffer[..n]),
+            _ => return text,
+        }
+    }
+}
+
 /// The head of a generate request declaring `length` bytes of body, with `headers`.
 fn generate_head(length: usize, headers: &[(&str, &str)]) -> String {
     let mut head = format!(
@@ -60,14 +87,14 @@ async fn credentials_are_checked_before_the_body_is_read() {
     );
     stream.write_all(head.as_bytes()).await.unwrap();
     stream.write_all(&[b'{'; 1024]).await.unwrap();
-    let (answer, _) = read_until_closed(&mut stream, AT_ONCE).await;
+    let answer = read_response(&mut stream, AT_ONCE).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("\"ErrorCode\":\"1010\""), "{answer}");
 
     let mut stream = connect(&app).await;
     let head = generate_head(8 * 1024 * 1024 + 1, &[]);
     stream.write_all(head.as_bytes()).await.unwrap();
-    let (answer, _) = read_until_closed(&mut stream, AT_ONCE).await;
+    let answer = read_response(&mut stream, AT_ONCE).await;
     assert!(answer.contains("\"ErrorCode\":\"5002\""), "{answer}");
 }
 
@@ -96,7 +123,7 @@ async fn a_body_that_stops_arriving_is_refused_at_the_body_timeout() {
         .await
         .unwrap();
     stream.write_all(b"{\"Data\":\"").await.unwrap();
-    let (answer, _) = read_until_closed(&mut stream, AT_ONCE).await;
+    let answer = read_response(&mut stream, AT_ONCE).await;
     assert!(answer.contains("\"ErrorCode\":\"5002\""), "{answer}");
 }
 
@@ -217,4 +244,38 @@ async fn requests_beyond_the_in_flight_cap_are_refused() {
         .await
         .unwrap();
     assert_eq!(answer.status(), 200);
+}
+
+/// What strangers can make the portal read is bounded: a login body over 64 KiB is `5002`, and
+/// the public verify endpoint reads eight bodies at once and turns the ninth away with `5002`.
+#[tokio::test]
+async fn bodies_of_strangers_are_bounded() {
+    let app = spawn_app_with(Backend::Sqlite, SLOW).await.unwrap();
+    let credentials = app.credentials(SELLER);
+    let login = format!(
+        "POST /eivital/v1.04/auth HTTP/1.1\r\nhost: portal\r\ncontent-type: application/json\r\n\
+         client_id: {}\r\nclient_secret: {}\r\ngstin: {SELLER}\r\ncontent-length: {}\r\n\r\n",
+        credentials.client_id,
+        credentials.client_secret,
+        64 * 1024 + 1
+    );
+    let mut stream = connect(&app).await;
+    stream.write_all(login.as_bytes()).await.unwrap();
+    stream.write_all(&vec![b' '; 64 * 1024 + 1]).await.unwrap();
+    let answer = read_response(&mut stream, AT_ONCE).await;
+    assert!(answer.contains("\"ErrorCode\":\"5002\""), "{answer}");
+
+    let verify = "POST /eiext/v1.00/verify HTTP/1.1\r\nhost: portal\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"Jws\":";
+    let mut readers = Vec::new();
+    for _ in 0..8 {
+        let mut stream = connect(&app).await;
+        stream.write_all(verify.as_bytes()).await.unwrap();
+        readers.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut ninth = connect(&app).await;
+    ninth.write_all(verify.as_bytes()).await.unwrap();
+    let answer = read_response(&mut ninth, AT_ONCE).await;
+    assert!(answer.contains("\"ErrorCode\":\"5002\""), "{answer}");
+    drop(readers);
 }
