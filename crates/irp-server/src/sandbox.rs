@@ -1,16 +1,17 @@
 //! The sandbox seed (`08` §3.3, D-48): NIC's public sandbox GSTINs (AATO ₹4 Cr) and one large
 //! taxpayer per state they use (AATO ₹150 Cr), with one API client and one user per taxpayer.
-//! The credentials are written to `<data dir>/sandbox.json` so scripts and tests can use them,
-//! and reused on every later start.
+//! The credentials are agreed once through the registry, so that every node of both portals
+//! uses the same ones, and written to `<data dir>/sandbox.json` so scripts and tests can use them.
 
 use std::path::Path;
 
+use irp_core::protocol;
 use irp_core::register::{RegistrationStatus, TaxpayerType};
-use irp_store::{ApiClient, Store, TaxpayerRecord, User};
+use irp_store::{ApiClient, Store, StoreError, TaxpayerRecord, User};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
-use crate::secrets;
+use crate::secrets::{self, Sealer};
 use crate::startup::{StartupError, write_file};
 
 /// The contents of `sandbox.json`.
@@ -92,30 +93,57 @@ pub fn sandbox_taxpayer(gstin: &str, aato_inr: u64, pin: u32) -> TaxpayerRecord 
     }
 }
 
-/// Seeds the register, the client and the users; reuses `sandbox.json` when it exists.
+/// The registry setting that holds the sandbox credentials, sealed under the shared auth key.
+const CREDENTIALS_SETTING: &str = "sandbox.credentials";
+
+/// The sandbox credentials a node uses, and whether this start created them.
+#[derive(Debug, Clone)]
+pub struct Seeded {
+    pub credentials: SandboxCredentials,
+    /// True only on the start that made them up: the one time they are printed.
+    pub created: bool,
+}
+
+/// Seeds the register, the client and the users, idempotently across nodes (issue #15).
+///
+/// The credentials are agreed once through the registry: the first node to start records its
+/// own (those of its `sandbox.json`, or new ones), sealed under the shared auth key, and every
+/// other node of either portal takes the recorded ones, whatever its own data directory holds.
+/// The client and users are created only when missing; an existing one is never changed, so one
+/// set of credentials works on every node and no start invalidates another node's.
 pub async fn seed(
     store: &dyn Store,
     data_dir: &Path,
     auth_public_key: &Path,
+    sealer: &Sealer,
     clock: &Clock,
-) -> Result<SandboxCredentials, StartupError> {
+) -> Result<Seeded, StartupError> {
     let path = data_dir.join("sandbox.json");
-    let existing: Option<SandboxCredentials> = std::fs::read_to_string(&path)
+    let local: Option<SandboxCredentials> = std::fs::read_to_string(&path)
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok());
-    let credentials = existing.unwrap_or_else(|| SandboxCredentials {
-        client_id: format!("SANDBOX{}", secrets::random_secret(9).to_ascii_uppercase()),
-        client_secret: secrets::random_secret(32),
-        auth_public_key_pem: String::new(),
-        users: TAXPAYERS
-            .iter()
-            .map(|(gstin, _, _)| SandboxUser {
-                gstin: (*gstin).to_owned(),
-                username: format!("sandbox_{}", gstin.to_ascii_lowercase()),
-                password: secrets::random_secret(16),
-            })
-            .collect(),
-    });
+    let made_up = local.is_none();
+    let candidate = local.unwrap_or_else(new_credentials);
+    let sealed = protocol::encode_base64(&sealer.seal(&credentials_json(&candidate)?));
+    let recorded = store
+        .agree_setting(CREDENTIALS_SETTING, &sealed, clock.now(), false)
+        .await?;
+    let ours = recorded == sealed;
+    let credentials = if ours {
+        candidate
+    } else {
+        protocol::decode_base64(recorded.as_bytes())
+            .ok()
+            .and_then(|bytes| sealer.unseal(&bytes))
+            .and_then(|json| serde_json::from_slice(&json).ok())
+            .ok_or_else(|| {
+                StartupError::Key(
+                    "the sandbox credentials in the registry cannot be read with this node's auth \
+                     key: every node must use the same auth key (docs/DEPLOYMENT.md, \"Keys\")"
+                        .to_owned(),
+                )
+            })?
+    };
     let credentials = SandboxCredentials {
         auth_public_key_pem: auth_public_key.display().to_string(),
         ..credentials
@@ -127,44 +155,64 @@ pub async fn seed(
             .await?;
     }
     if store.client(&credentials.client_id).await?.is_none() {
-        store
+        let created = store
             .create_client(&ApiClient {
                 client_id: credentials.client_id.clone(),
                 secret_hash: secrets::hash_client_secret(&credentials.client_secret),
                 name: "Sandbox integrator".to_owned(),
                 active: true,
             })
-            .await?;
+            .await;
+        tolerate_taken(created)?;
     }
     for user in &credentials.users {
-        match store.user(&user.username).await? {
-            Some(stored) if secrets::verify_password(&user.password, &stored.password_hash) => {}
-            Some(_) => {
-                store
-                    .set_password(
-                        &user.username,
-                        &secrets::hash_password(&user.password),
-                        clock.now(),
-                    )
-                    .await?
-            }
-            None => {
-                store
-                    .create_user(&User {
-                        user_name: user.username.clone(),
-                        password_hash: secrets::hash_password(&user.password),
-                        gstin: user.gstin.clone(),
-                        client_ids: vec![credentials.client_id.clone()],
-                        active: true,
-                        failed_logins: 0,
-                        locked_until: None,
-                    })
-                    .await?
-            }
+        if store.user(&user.username).await?.is_some() {
+            continue;
         }
+        let created = store
+            .create_user(&User {
+                user_name: user.username.clone(),
+                password_hash: secrets::hash_password(&user.password),
+                gstin: user.gstin.clone(),
+                client_ids: vec![credentials.client_id.clone()],
+                active: true,
+                failed_logins: 0,
+                locked_until: None,
+            })
+            .await;
+        tolerate_taken(created)?;
     }
-    let json = serde_json::to_string_pretty(&credentials)
-        .map_err(|error| StartupError::Key(error.to_string()))?;
-    write_file(&path, json.as_bytes(), true)?;
-    Ok(credentials)
+    write_file(&path, &credentials_json(&credentials)?, true)?;
+    Ok(Seeded {
+        credentials,
+        created: ours && made_up,
+    })
+}
+
+/// A client or user another node created in the meantime, from the same credentials, is fine.
+fn tolerate_taken(result: Result<(), StoreError>) -> Result<(), StartupError> {
+    match result {
+        Ok(()) | Err(StoreError::Conflict(_)) => Ok(()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn new_credentials() -> SandboxCredentials {
+    SandboxCredentials {
+        client_id: format!("SANDBOX{}", secrets::random_secret(9).to_ascii_uppercase()),
+        client_secret: secrets::random_secret(32),
+        auth_public_key_pem: String::new(),
+        users: TAXPAYERS
+            .iter()
+            .map(|(gstin, _, _)| SandboxUser {
+                gstin: (*gstin).to_owned(),
+                username: format!("sandbox_{}", gstin.to_ascii_lowercase()),
+                password: secrets::random_secret(16),
+            })
+            .collect(),
+    }
+}
+
+fn credentials_json(credentials: &SandboxCredentials) -> Result<Vec<u8>, StartupError> {
+    serde_json::to_vec_pretty(credentials).map_err(|error| StartupError::Key(error.to_string()))
 }

@@ -21,7 +21,8 @@ pub struct PortalConfig {
     pub settings: Settings,
     /// Keys and (by default) the SQLite database live here.
     pub data_dir: PathBuf,
-    /// `sqlite://…` or `postgres://…`; `None` means `<data_dir>/irp.db`.
+    /// A `postgres://…` URL, a `sqlite:` URL or a path; `None` means `<data_dir>/irp.db`, passed to
+    /// SQLite as a path.
     pub database_url: Option<String>,
     /// Seed the sandbox taxpayers, client and users (only in the sandbox environment).
     pub seed_sandbox: bool,
@@ -59,22 +60,27 @@ pub struct Portal {
     pub database_url: String,
     pub auth_public_key_path: PathBuf,
     pub sandbox: Option<SandboxCredentials>,
+    /// Whether this start made the sandbox credentials up (the only time they are printed).
+    pub sandbox_created: bool,
 }
 
 /// Opens the registry, loads or creates the keys and prepares the state.
 pub async fn prepare(config: PortalConfig, clock: Clock) -> Result<Portal, StartupError> {
     let settings = config.settings;
-    create_dir(&config.data_dir)?;
-    let database_url = config.database_url.clone().unwrap_or_else(|| {
-        format!(
-            "sqlite://{}?mode=rwc",
-            config.data_dir.join("irp.db").display()
-        )
-    });
-    let store: Arc<dyn Store> = irp_store::open(&database_url).await?;
+    create_private_dir(&config.data_dir)?;
+    let (store, database_url): (Arc<dyn Store>, String) = match &config.database_url {
+        Some(url) => (irp_store::open(url).await?, url.clone()),
+        None => {
+            let path = config.data_dir.join("irp.db");
+            (
+                irp_store::open_sqlite_file(&path).await?,
+                path.display().to_string(),
+            )
+        }
+    };
 
     let keys_dir = config.data_dir.join("keys");
-    create_dir(&keys_dir)?;
+    create_private_dir(&keys_dir)?;
     let auth_key_path = settings
         .keys
         .auth_private_key
@@ -143,12 +149,14 @@ pub async fn prepare(config: PortalConfig, clock: Clock) -> Result<Portal, Start
         })
         .await?;
 
-    let sandbox = if config.seed_sandbox && settings.environment == Environment::Sandbox {
+    let seeded = if config.seed_sandbox && settings.environment == Environment::Sandbox {
+        let sealer = crate::secrets::Sealer::derive(auth_key.private_key_pem().as_bytes());
         Some(
             sandbox::seed(
                 store.as_ref(),
                 &config.data_dir,
                 &auth_public_key_path,
+                &sealer,
                 &clock,
             )
             .await?,
@@ -156,20 +164,45 @@ pub async fn prepare(config: PortalConfig, clock: Clock) -> Result<Portal, Start
     } else {
         None
     };
+    let sandbox_created = seeded.as_ref().is_some_and(|s| s.created);
+    let sandbox = seeded.map(|s| s.credentials);
     let state = AppState::new(settings, store, signing_key, auth_key, clock);
     Ok(Portal {
         state,
         database_url,
         auth_public_key_path,
         sandbox,
+        sandbox_created,
     })
 }
 
-fn create_dir(path: &Path) -> Result<(), StartupError> {
-    std::fs::create_dir_all(path).map_err(|error| StartupError::File {
+/// Creates a directory for this user only (0700), or narrows an existing one to that: the data
+/// directory holds the registry and `keys/` the private keys.
+pub fn create_private_dir(path: &Path) -> Result<(), StartupError> {
+    let failed = |error: std::io::Error| StartupError::File {
         path: path.display().to_string(),
         message: error.to_string(),
-    })
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(path)
+            .map_err(failed)?;
+        let mode = std::fs::metadata(path)
+            .map_err(failed)?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
+                .map_err(failed)?;
+        }
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(path).map_err(failed)?;
+    Ok(())
 }
 
 fn read_file(path: &Path) -> Result<Option<String>, StartupError> {
@@ -183,19 +216,28 @@ fn read_file(path: &Path) -> Result<Option<String>, StartupError> {
     }
 }
 
-/// Writes a file; `secret` files are readable by the owner only.
+/// Writes a file; a `secret` file is created readable by its owner only (0600) from the start,
+/// and an existing one is narrowed to that before it is written.
 pub fn write_file(path: &Path, contents: &[u8], secret: bool) -> Result<(), StartupError> {
+    use std::io::Write as _;
     let failed = |error: std::io::Error| StartupError::File {
         path: path.display().to_string(),
         message: error.to_string(),
     };
-    std::fs::write(path, contents).map_err(failed)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     if secret {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(failed)?;
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        options.mode(0o600);
+        if path.exists() {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .map_err(failed)?;
+        }
     }
-    Ok(())
+    let mut file = options.open(path).map_err(failed)?;
+    file.write_all(contents).map_err(failed)?;
+    file.sync_all().map_err(failed)
 }
 
 fn load_or_create_auth_key(path: &Path, bits: usize) -> Result<AuthPrivateKey, StartupError> {

@@ -45,6 +45,11 @@ pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use types::*;
 
+/// Opens (creating it if missing) the SQLite registry file at `path`, passed to SQLite as a path.
+pub async fn open_sqlite_file(path: &std::path::Path) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(Arc::new(SqliteStore::open_file(path).await?))
+}
+
 /// Opens the registry `url` names and brings its schema up to date: `postgres://…` or
 /// `postgresql://…` selects PostgreSQL; a `sqlite:` URL or a plain path selects SQLite, creating
 /// the file and its directory if missing.

@@ -135,10 +135,10 @@ fn default_true() -> bool {
 }
 
 pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&args.store.data_dir).ok();
-    let store = irp_store::open(&args.store.database_url())
-        .await
-        .context("opening the registry")?;
+    if args.store.database.is_none() {
+        irp_server::startup::create_private_dir(&args.store.data_dir)?;
+    }
+    let store = args.store.open().await.context("opening the registry")?;
     let now = Clock::default().now();
     match args.command {
         AdminCommand::AddTaxpayer(taxpayer) => {

@@ -48,13 +48,14 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
-    pub fn database_url(&self) -> String {
-        self.database.clone().unwrap_or_else(|| {
-            format!(
-                "sqlite://{}?mode=rwc",
-                self.data_dir.join("irp.db").display()
-            )
-        })
+    /// Opens the registry: `--database`, or the SQLite file in the data directory.
+    pub async fn open(
+        &self,
+    ) -> Result<std::sync::Arc<dyn irp_store::Store>, irp_store::StoreError> {
+        match &self.database {
+            Some(url) => irp_store::open(url).await,
+            None => irp_store::open_sqlite_file(&self.data_dir.join("irp.db")).await,
+        }
     }
 }
 

@@ -65,10 +65,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     let address = listener.local_addr()?;
-    if let Some(sandbox) = &portal.sandbox {
+    let credentials_file = args.store.data_dir.join("sandbox.json");
+    if let (Some(_), false) = (&portal.sandbox, portal.sandbox_created) {
         println!(
-            "Sandbox credentials (also in {}):",
-            args.store.data_dir.join("sandbox.json").display()
+            "Sandbox credentials: in {} (readable by this user only)",
+            credentials_file.display()
+        );
+    }
+    if let (Some(sandbox), true) = (&portal.sandbox, portal.sandbox_created) {
+        println!(
+            "Sandbox credentials, shown once (also in {}):",
+            credentials_file.display()
         );
         println!("  client_id:     {}", sandbox.client_id);
         println!("  client_secret: {}", sandbox.client_secret);

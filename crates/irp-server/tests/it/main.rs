@@ -8,3 +8,4 @@ mod flow;
 mod helpers;
 mod limits;
 mod logins;
+mod operations;

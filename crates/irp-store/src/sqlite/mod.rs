@@ -11,6 +11,7 @@
 //! with `SQLITE_BUSY` when a read transaction tries to upgrade. A commit returns only after the
 //! WAL is synced (`synchronous=FULL`), and readers see it from their next statement.
 
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -47,6 +48,52 @@ pub struct SqliteStore {
     pub(crate) reader: SqlitePool,
 }
 
+/// Creates the directory of the registry file and the file itself, private (see [`private_file`]).
+fn prepare_file(path: &Path) -> StoreResult<()> {
+    let failed = |what: &str, error: std::io::Error| {
+        StoreError::Database(format!("{what} {}: {error}", path.display()))
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| failed("cannot create the directory of the registry file", e))?;
+    }
+    private_file(path).map_err(|e| failed("cannot create the registry file", e))
+}
+
+/// Creates `path` readable and writable by its owner only, or narrows an existing file and its
+/// WAL and shared-memory files to that. SQLite gives the files it creates beside the database
+/// the database file's mode.
+fn private_file(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+        match created {
+            Ok(_) => return Ok(()),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(error) => return Err(error),
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            let file = Path::new(&name);
+            match std::fs::metadata(file) {
+                Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+                    std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))?;
+                }
+                _ => {}
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 impl SqliteStore {
     /// Opens (creating the file and its directory if missing) and migrates the database at
     /// `location`: a `sqlite:` URL (`sqlite://PATH?mode=rwc`) or a plain path.
@@ -57,24 +104,35 @@ impl SqliteStore {
                 "open: in-memory SQLite is not supported; use a file".into(),
             ));
         }
-        let options = if location.starts_with("sqlite:") {
-            SqliteConnectOptions::from_str(location)
-                .map_err(|_| StoreError::Database("open: invalid SQLite URL".into()))?
+        if location.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(location)
+                .map_err(|_| StoreError::Database("open: invalid SQLite URL".into()))?;
+            let path = options.get_filename().to_path_buf();
+            prepare_file(&path)?;
+            SqliteStore::open_with(options).await
         } else {
-            SqliteConnectOptions::new().filename(location)
-        };
-        if let Some(dir) = options
-            .get_filename()
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                StoreError::Database(format!(
-                    "open: cannot create the database directory ({:?})",
-                    e.kind()
-                ))
-            })?;
+            SqliteStore::open_file(Path::new(location)).await
         }
+    }
+
+    /// Opens (creating it, readable by this user only, and its directory if missing) and
+    /// migrates the database file at `path`. The path goes to SQLite as a path, never through a
+    /// URL, so spaces, `%`, `?` and `#` in it are just characters.
+    pub async fn open_file(path: &Path) -> StoreResult<SqliteStore> {
+        prepare_file(path)?;
+        SqliteStore::open_with(SqliteConnectOptions::new().filename(path))
+            .await
+            .map_err(|error| match error {
+                StoreError::Database(message) => StoreError::Database(format!(
+                    "cannot open the registry file {}: {message}; check that it and its \
+                     directory are writable by this user",
+                    path.display()
+                )),
+                other => other,
+            })
+    }
+
+    async fn open_with(options: SqliteConnectOptions) -> StoreResult<SqliteStore> {
         let options = options
             .foreign_keys(true)
             .synchronous(SqliteSynchronous::Full)
