@@ -10,6 +10,7 @@ Starts `irp serve` (release build) on a fresh data directory and runs, one after
   logins  300 parallel logins of ten sandbox users while `irp bench` registers invoices of nine
           other taxpayers at a steady rate; reports peak RSS, the logins' answers and the
           generate latency percentiles of the bench.
+  timing  median answer times of wrong passwords and of unknown user names.
 
 Usage: scripts/abuse.py [--connections N] [--only bodies|idle|logins] [--irp target/release/irp]
 The login scenario encrypts credentials with the `cryptography` package, which it installs into
@@ -27,6 +28,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -87,23 +89,35 @@ class Portal:
             self.process.kill()
 
 
-async def watch(portal, stop, samples):
-    """Samples RSS and /healthz latency until `stop` is set."""
+def probe(portal, stop, samples):
+    """Samples RSS and /healthz latency every 0.25 s until `stop` is set. Runs on its own thread
+    with blocking sockets, so that the load's event loop does not delay the probe."""
     while not stop.is_set():
         samples["rss"].append(portal.rss_mb())
         started = time.monotonic()
         try:
-            reader, writer = await asyncio.wait_for(
-                asyncio.open_connection("127.0.0.1", portal.port), 5)
-            writer.write(b"GET /healthz HTTP/1.1\r\nhost: p\r\nconnection: close\r\n\r\n")
-            await writer.drain()
-            answer = await asyncio.wait_for(reader.read(200), 5)
-            ok = answer.startswith(b"HTTP/1.1 200")
-            writer.close()
-        except (OSError, asyncio.TimeoutError):
+            with socket.create_connection(("127.0.0.1", portal.port), timeout=5) as s:
+                s.sendall(b"GET /healthz HTTP/1.1\r\nhost: p\r\nconnection: close\r\n\r\n")
+                ok = s.recv(200).startswith(b"HTTP/1.1 200")
+        except OSError:
             ok = False
         samples["healthz"].append((time.monotonic() - started, ok))
-        await asyncio.sleep(0.5)
+        time.sleep(0.25)
+
+
+class Watch:
+    """RSS and /healthz samples taken on a thread while a scenario runs."""
+
+    def __init__(self, portal):
+        self.stop = threading.Event()
+        self.samples = {"rss": [], "healthz": []}
+        self.thread = threading.Thread(target=probe, args=(portal, self.stop, self.samples))
+        self.thread.start()
+
+    def finish(self):
+        self.stop.set()
+        self.thread.join()
+        return self.samples
 
 
 def summary(samples):
@@ -117,36 +131,38 @@ def summary(samples):
     }
 
 
-async def half_sent_body(port, hold, outcome):
+async def half_sent_bodies(port, until, outcome):
+    """Sends half of an 8 MiB generate body without credentials, again and again until `until`."""
     head = ("POST /eicore/v1.03/Invoice HTTP/1.1\r\nhost: p\r\ncontent-type: application/json\r\n"
             f"content-length: {8 * 1024 * 1024 - 1}\r\nclient_id: nobody\r\nclient_secret: x\r\n"
             "gstin: 29AAGCB1286Q000\r\nuser_name: u\r\nauthtoken: t\r\n\r\n").encode()
-    started = time.monotonic()
-    try:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(head + b"{" * 65536)
-        await writer.drain()
-        answer = await asyncio.wait_for(reader.read(300), hold)
-        outcome.append(("answered" if answer else "closed", time.monotonic() - started))
-        writer.close()
-    except asyncio.TimeoutError:
-        outcome.append(("held", time.monotonic() - started))
-    except OSError:
-        outcome.append(("refused", time.monotonic() - started))
+    while time.monotonic() < until:
+        started = time.monotonic()
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(head + b"{" * 65536)
+            await writer.drain()
+            answer = await asyncio.wait_for(reader.read(300), 40)
+            outcome.append(("answered" if answer else "closed", time.monotonic() - started))
+            writer.close()
+        except asyncio.TimeoutError:
+            outcome.append(("held", time.monotonic() - started))
+        except OSError:
+            outcome.append(("refused", time.monotonic() - started))
+            await asyncio.sleep(0.1)
 
 
 async def scenario_bodies(portal, n):
-    stop, samples = asyncio.Event(), {"rss": [], "healthz": []}
-    watcher = asyncio.create_task(watch(portal, stop, samples))
+    watch = Watch(portal)
     outcome = []
-    await asyncio.gather(*(half_sent_body(portal.port, 40, outcome) for _ in range(n)))
-    stop.set()
-    await watcher
+    until = time.monotonic() + 20
+    await asyncio.gather(*(half_sent_bodies(portal.port, until, outcome) for _ in range(n)))
+    samples = watch.finish()
     kinds = {}
     for kind, _ in outcome:
         kinds[kind] = kinds.get(kind, 0) + 1
     slowest = max(t for _, t in outcome)
-    return {**summary(samples), "connections": n, "outcomes": kinds,
+    return {**summary(samples), "connections": n, "seconds": 20, "outcomes": kinds,
             "slowest_answer_s": round(slowest, 2)}
 
 
@@ -175,13 +191,11 @@ async def held_connection(port, slowloris, limit, closed_after):
 
 
 async def scenario_idle(portal, n):
-    stop, samples = asyncio.Event(), {"rss": [], "healthz": []}
-    watcher = asyncio.create_task(watch(portal, stop, samples))
+    watch = Watch(portal)
     idle, slow = [], []
     await asyncio.gather(*(held_connection(portal.port, False, 60, idle) for _ in range(n)),
                          *(held_connection(portal.port, True, 60, slow) for _ in range(n)))
-    stop.set()
-    await watcher
+    samples = watch.finish()
 
     def describe(times):
         closed = sorted(t for t in times if t is not None)
@@ -236,12 +250,10 @@ async def scenario_logins(portal, irp, workdir):
          "--duration", "25", "--report", str(report)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     await asyncio.sleep(5)
-    stop, samples = asyncio.Event(), {"rss": [], "healthz": []}
-    watcher = asyncio.create_task(watch(portal, stop, samples))
+    watch = Watch(portal)
     answers = []
     await asyncio.gather(*(login(portal.port, sandbox, g, b, answers) for g, b in bodies))
-    stop.set()
-    await watcher
+    samples = watch.finish()
     bench.wait()
     latency = json.loads(report.read_text())["latency_ms"] if report.exists() else None
     codes = {}
@@ -252,18 +264,39 @@ async def scenario_logins(portal, irp, workdir):
             "other_taxpayers_generate_latency_ms": latency}
 
 
+async def scenario_timing(portal):
+    """Median answer times of wrong passwords (four per user, below the lockout) and of unknown
+    user names, one login at a time."""
+    sandbox = portal.sandbox
+    public_pem = Path(sandbox["auth_public_key_pem"]).read_text()
+    small = [u for u in sandbox["users"] if "LARGE" not in u["gstin"]]
+    wrong = [(u["gstin"], login_body(public_pem, u["username"], "wrong-password"))
+             for u in small for _ in range(4)]
+    unknown = [(small[0]["gstin"], login_body(public_pem, f"nobody_{n}", "wrong-password"))
+               for n in range(len(wrong))]
+    results = {}
+    for name, bodies in [("wrong_password", wrong), ("unknown_user", unknown)]:
+        answers = []
+        for gstin, body in bodies:
+            await login(portal.port, sandbox, gstin, body, answers)
+        times = sorted(t for _, t in answers)
+        codes = sorted({c for c, _ in answers})
+        results[name] = {"codes": codes, "median_ms": round(1000 * times[len(times) // 2], 1)}
+    return results
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--connections", type=int, default=2000)
-    parser.add_argument("--only", choices=["bodies", "idle", "logins"])
+    parser.add_argument("--only", choices=["bodies", "idle", "logins", "timing"])
     parser.add_argument("--irp", default=str(ROOT / "target" / "release" / "irp"))
     args = parser.parse_args()
-    if args.only in (None, "logins"):
+    if args.only in (None, "logins", "timing"):
         ensure_cryptography()
     if not Path(args.irp).exists():
         subprocess.run(["cargo", "build", "--release", "-p", "irp"], cwd=ROOT, check=True)
     results = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "cores": os.cpu_count()}
-    for name in ["bodies", "idle", "logins"]:
+    for name in ["bodies", "idle", "logins", "timing"]:
         if args.only and args.only != name:
             continue
         workdir = tempfile.mkdtemp(prefix="irp-abuse-")
@@ -273,6 +306,8 @@ def main():
                 results[name] = asyncio.run(scenario_bodies(portal, args.connections))
             elif name == "idle":
                 results[name] = asyncio.run(scenario_idle(portal, args.connections))
+            elif name == "timing":
+                results[name] = asyncio.run(scenario_timing(portal))
             else:
                 results[name] = asyncio.run(scenario_logins(portal, args.irp, workdir))
         finally:

@@ -79,6 +79,20 @@ impl LoginGate {
             .count(&format!("{client_id}\u{0}{user_key}"), now)
     }
 
+    /// Waits for a slot alone, for the other slow step of a login: decrypting its credentials
+    /// (RSA), before the user name is known. Refused as [`LoginGate::turn`] is.
+    pub async fn slot(&self) -> Result<OwnedSemaphorePermit, Refusal> {
+        let waiting = self.waiting.fetch_add(1, Ordering::SeqCst);
+        let _waiting = Waiting(&self.waiting);
+        if waiting >= self.max_waiting {
+            return Err(Refusal::Busy);
+        }
+        match tokio::time::timeout(self.wait, self.slots.clone().acquire_owned()).await {
+            Ok(Ok(slot)) => Ok(slot),
+            _ => Err(Refusal::Busy),
+        }
+    }
+
     /// Waits for the turn of `user_key`: its user-name lock, then a password-check slot; refused
     /// at once when too many logins wait already, or after the configured wait.
     pub async fn turn(&self, user_key: &str) -> Result<Turn, Refusal> {
