@@ -19,6 +19,10 @@ const STRIPES: usize = 256;
 /// Above this many remembered keys, the windows that have run out are forgotten.
 const MAX_REMEMBERED: usize = 100_000;
 const WINDOW: Duration = Duration::from_secs(60);
+/// Refused logins written to the audit trail per minute on one node: enough for every refusal a
+/// person or a misconfigured client causes, while a flood of them does not become a flood of
+/// registry writes.
+const AUDITED_REFUSALS_PER_MINUTE: u32 = 600;
 
 /// Why a login was not let through to its password check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +49,7 @@ pub struct LoginGate {
     wait: Duration,
     per_client: RateLimit,
     per_user: RateLimit,
+    audited: RateLimit,
 }
 
 impl LoginGate {
@@ -64,7 +69,13 @@ impl LoginGate {
             wait: Duration::from_secs(settings.login_wait_seconds),
             per_client: RateLimit::new(settings.logins_per_minute_per_client),
             per_user: RateLimit::new(settings.logins_per_minute_per_user),
+            audited: RateLimit::new(AUDITED_REFUSALS_PER_MINUTE),
         }
+    }
+
+    /// Whether one more refused login may be written to the audit trail this minute.
+    pub fn audit_refusal(&self, now: Instant) -> bool {
+        self.audited.count("", now).is_ok()
     }
 
     /// Counts a login through `client_id` against the client's budget for this minute.
@@ -208,6 +219,17 @@ mod tests {
         for _ in 0..1000 {
             assert_eq!(gate.admit_client("C1", now), Ok(()), "0 means no limit");
         }
+    }
+
+    #[test]
+    fn refusals_are_audited_up_to_a_budget_per_minute() {
+        let gate = LoginGate::new(&settings(0, 0));
+        let now = Instant::now();
+        for _ in 0..AUDITED_REFUSALS_PER_MINUTE {
+            assert!(gate.audit_refusal(now));
+        }
+        assert!(!gate.audit_refusal(now));
+        assert!(gate.audit_refusal(now + WINDOW));
     }
 
     #[tokio::test]

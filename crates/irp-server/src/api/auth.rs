@@ -190,9 +190,14 @@ async fn verify(password: &str, hash: String) -> Result<bool, ApiError> {
         .or_code(Code::E5001)
 }
 
-/// Records a refused login in the audit trail. A failure to record is logged, not answered: the
-/// caller gets the refusal it was due.
+/// Records a refused login in the audit trail, up to the node's budget per minute; beyond it the
+/// refusal is logged instead. A failure to record is logged, not answered: the caller gets the
+/// refusal it was due.
 async fn refused(state: &AppState, subject: &str, reason: &str) {
+    if !state.login_gate.audit_refusal(Instant::now()) {
+        tracing::warn!(reason, "refused login not audited: too many this minute");
+        return;
+    }
     if let Err(error) = state
         .store
         .record_login_refusal(truncated(subject), reason)
