@@ -55,7 +55,7 @@ fi
 
 # Instrumented build in a target directory of its own: cargo-afl's RUSTFLAGS would otherwise
 # invalidate the ordinary build. An explicit --target keeps the instrumentation and opt-level 3
-# off build scripts and proc macros, which shortens a cold build by about half.
+# off build scripts and proc macros: a cold build took 3 min of CPU instead of 4 min 37 s.
 triple=$(rustc -vV | sed -n 's/^host: //p')
 echo "== building the fuzz targets (cargo afl build)"
 CARGO_TARGET_DIR=target/afl cargo afl build --locked --quiet --profile fuzz \
@@ -68,7 +68,7 @@ export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AF
 export AFL_FAST_CAL=1
 
 # One target: AFL++ for $seconds from its corpus. A hang is an input that runs over 2 s (the
-# targets take well under a millisecond an input).
+# targets take under a millisecond an input, the RSA of the credentials target a few).
 fuzz_one() {
     local target=$1 out=target/fuzz/$1
     rm -rf "$out"
