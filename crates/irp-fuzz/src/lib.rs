@@ -149,7 +149,7 @@ fn rule_sets() -> &'static [Rules; 2] {
 }
 
 /// What `api::invoice::register_invoice` does with a decrypted body, minus I/O: read it once
-/// (`InvoiceRequest::parse`), list the GSTINs to fetch, bind (with each of [`rule_sets`]); then
+/// (`InvoiceRequest::parse`), list the GSTINs to fetch, bind (with each of the two rule sets); then
 /// authorise, the IRN, the business rules and the canonical (signed) form. A bound invoice
 /// written in its canonical form binds again to the same canonical form; a refused one has 1 to
 /// `max_errors` errors.
