@@ -82,4 +82,10 @@ step cargo test --workspace --locked
 echo "== no scratch database left behind"
 step scratch_databases leftovers "$IRP_TEST_RUN_ID"
 
+# Coverage-guided fuzzing (AFL++ through cargo-afl), FUZZ_SECONDS per target, two targets at a
+# time: a crash or hang fails the suite and is kept under crates/irp-fuzz/crashes/ (docs/TESTING.md).
+echo "== fuzzing (scripts/fuzz.sh)"
+ensure_tool cargo-afl cargo-afl
+step bash scripts/fuzz.sh
+
 echo "== suite finished in $((SECONDS - suite_started)) s"
