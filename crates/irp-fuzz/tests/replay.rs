@@ -5,9 +5,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use irp_core::bind::{parse_cancel_request, parse_invoice};
-use irp_core::protocol::{
-    decrypt_credentials, decrypt_payload, encode_base64, encrypt_credentials, encrypt_payload,
-};
+use irp_core::protocol::{decrypt_credentials, decrypt_payload};
 use irp_core::rules::Rules;
 use irp_fuzz::{SEK, TARGETS, auth_key, envelope_data, register};
 
@@ -126,39 +124,4 @@ fn the_copy_of_envelope_data_agrees_with_the_portal() {
             file.display()
         );
     }
-}
-
-/// Writes the encrypted seeds of `corpus/payload/` and `corpus/credentials/` from the plain
-/// seeds, with the targets' fixed SEK and test key. Run it after changing either:
-/// `cargo test -p irp-fuzz --test replay -- --ignored`.
-#[test]
-#[ignore = "rewrites the encrypted seed corpus"]
-fn write_encrypted_seeds() {
-    let corpus = crate_dir().join("corpus");
-    let read = |path: &str| std::fs::read(corpus.join(path)).expect("a plain seed");
-    let write = |path: &str, text: &str| std::fs::write(corpus.join(path), text).expect("written");
-    let cancel = read("cancel/with-remark.json");
-    let invoice = read("invoice/intra-state.json");
-    let envelope = |data: &str| format!(r#"{{"Data":"{data}"}}"#);
-    write(
-        "payload/envelope-cancel.json",
-        &envelope(&encrypt_payload(&SEK, &cancel)),
-    );
-    write(
-        "payload/envelope-invoice.json",
-        &envelope(&encrypt_payload(&SEK, &invoice)),
-    );
-    // A client that encrypts base64(JSON), in a body with a BOM and the member in lower case.
-    let inner = encode_base64(&cancel);
-    write(
-        "payload/envelope-base64-json.json",
-        &format!(
-            "\u{feff}{{\"data\":\"{}\"}}",
-            encrypt_payload(&SEK, inner.as_bytes())
-        ),
-    );
-    write("payload/data.txt", &encrypt_payload(&SEK, &cancel));
-    let login = read("credentials/login.json");
-    let data = encrypt_credentials(auth_key().public_key(), &login).expect("short enough");
-    write("credentials/login-data.txt", &data);
 }
