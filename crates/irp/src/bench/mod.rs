@@ -64,8 +64,8 @@ pub struct BenchArgs {
     acknowledged: Option<PathBuf>,
 }
 
-/// The `--acknowledged` file, shared by the workers.
-type AckLog = Arc<std::sync::Mutex<std::io::BufWriter<std::fs::File>>>;
+/// The `--acknowledged` file, shared by the workers; each line is written out whole as it comes.
+type AckLog = Arc<std::sync::Mutex<std::io::LineWriter<std::fs::File>>>;
 
 /// Milliseconds since the Unix epoch.
 fn unix_ms() -> u128 {
@@ -126,7 +126,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         (chrono::Utc::now().timestamp_micros() as u64 ^ args.seed) & 0xFFFF
     );
     let ack_log: Option<AckLog> = match &args.acknowledged {
-        Some(path) => Some(Arc::new(std::sync::Mutex::new(std::io::BufWriter::new(
+        Some(path) => Some(Arc::new(std::sync::Mutex::new(std::io::LineWriter::new(
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
         )))),
         None => None,
