@@ -257,7 +257,10 @@ pub fn parse(url: &str) -> Result<RegistryUrl, UrlError> {
         let single = single_host_url(&parts, entry, &query);
         let options =
             PgConnectOptions::from_str(&single).map_err(|_| UrlError::Invalid(entry.to_owned()))?;
-        let label = format!("{}:{}", options.get_host(), options.get_port());
+        let label = match options.get_socket() {
+            Some(directory) => format!("{}:{}", directory.display(), options.get_port()),
+            None => format!("{}:{}", options.get_host(), options.get_port()),
+        };
         hosts.push(Host { label, options });
     }
 
@@ -338,6 +341,16 @@ mod tests {
         assert_eq!(
             labels("postgresql://db-a,db-b:7000"),
             [format!("db-a:{default}"), "db-b:7000".to_owned()]
+        );
+    }
+
+    #[test]
+    fn a_socket_directory_is_a_host_too() {
+        let url = parse("postgres://irp@%2Fvar%2Frun%2Fpostgresql:5433,db-b:5432/irp").unwrap();
+        assert_eq!(
+            url.labels(),
+            "/var/run/postgresql:5433, db-b:5432",
+            "percent-encoded, as in a single-host URL"
         );
     }
 
