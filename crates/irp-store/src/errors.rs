@@ -18,7 +18,7 @@ pub(crate) fn db_error(op: &'static str, error: sqlx::Error) -> StoreError {
 }
 
 /// The kind of a driver failure, without any text the driver took from the request.
-fn describe(error: &sqlx::Error) -> String {
+pub(crate) fn describe(error: &sqlx::Error) -> String {
     use sqlx::Error as E;
     match error {
         E::Database(db) => {

@@ -98,13 +98,21 @@ impl EwayBills for PostgresStore {
     async fn latest_ewb(&self, irn: &Irn) -> StoreResult<Option<EwbRecord>> {
         let irn = irn.as_str();
         const OP: &str = "latest_ewb";
-        let mut conn = self.pool.acquire().await.map_err(|e| db_error(OP, e))?;
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(|e| self.pool_error(OP, e))?;
         latest_in(&mut conn, OP, irn, false).await
     }
 
     async fn ewb(&self, ewb_no: u64) -> StoreResult<Option<EwbRecord>> {
         const OP: &str = "ewb";
-        let mut conn = self.pool.acquire().await.map_err(|e| db_error(OP, e))?;
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(|e| self.pool_error(OP, e))?;
         ewb_in(&mut conn, OP, ewb_no).await
     }
 

@@ -26,7 +26,7 @@ impl Invoices for PostgresStore {
             .pool
             .acquire()
             .await
-            .map_err(|e| db_error("invoice", e))?;
+            .map_err(|e| self.pool_error("invoice", e))?;
         invoice_in(&mut conn, "invoice", irn).await
     }
 
@@ -207,7 +207,7 @@ impl Invoices for PostgresStore {
         .bind(operator.map(str::to_ascii_uppercase))
         .fetch_all(&self.pool)
         .await
-        .map_err(|e| db_error("rejected_irns", e))?;
+        .map_err(|e| self.pool_error("rejected_irns", e))?;
         rows.into_iter()
             .map(|(irn,)| Irn::parse(&irn).ok_or_else(|| crate::rows::corrupt("invoices.irn")))
             .collect()

@@ -188,7 +188,7 @@ impl Portal for PostgresStore {
         ))
         .fetch_all(&self.pool)
         .await
-        .map_err(|e| db_error("certificates", e))?;
+        .map_err(|e| self.pool_error("certificates", e))?;
         rows.into_iter()
             .map(PublishedCertificate::try_from)
             .collect()

@@ -73,7 +73,7 @@ impl TaxpayerRegistry for PostgresStore {
         .bind(gstin.to_ascii_uppercase())
         .fetch_optional(&self.pool)
         .await
-        .map_err(|e| db_error("taxpayer_record", e))?;
+        .map_err(|e| self.pool_error("taxpayer_record", e))?;
         row.map(TaxpayerRecord::try_from).transpose()
     }
 
@@ -90,7 +90,7 @@ impl TaxpayerRegistry for PostgresStore {
         .bind(&gstins)
         .fetch_all(&self.pool)
         .await
-        .map_err(|e| db_error("taxpayers", e))?;
+        .map_err(|e| self.pool_error("taxpayers", e))?;
         rows.into_iter()
             .map(|row| TaxpayerRecord::try_from(row).map(|r| r.to_taxpayer()))
             .collect()

@@ -48,7 +48,7 @@ impl Accounts for PostgresStore {
         .bind(client_id)
         .fetch_optional(&self.pool)
         .await
-        .map_err(|e| db_error("client", e))?;
+        .map_err(|e| self.pool_error("client", e))?;
         Ok(row.map(|(client_id, secret_hash, name, active)| ApiClient {
             client_id,
             secret_hash,
@@ -113,7 +113,7 @@ impl Accounts for PostgresStore {
         .bind(&key)
         .fetch_optional(&self.pool)
         .await
-        .map_err(|e| db_error("user", e))?;
+        .map_err(|e| self.pool_error("user", e))?;
         let Some(row) = row else { return Ok(None) };
         // The mapping is written with the user and never changes, so a second statement sees it.
         let clients: Vec<(String,)> = sqlx::query_as(
@@ -122,7 +122,7 @@ impl Accounts for PostgresStore {
         .bind(&key)
         .fetch_all(&self.pool)
         .await
-        .map_err(|e| db_error("user", e))?;
+        .map_err(|e| self.pool_error("user", e))?;
         row.into_user(clients.into_iter().map(|(c,)| c).collect())
             .map(Some)
     }
@@ -284,7 +284,7 @@ impl Accounts for PostgresStore {
         .bind(now)
         .fetch_optional(&self.pool)
         .await
-        .map_err(|e| db_error("live_session", e))?;
+        .map_err(|e| self.pool_error("live_session", e))?;
         Ok(row.map(Session::from))
     }
 
@@ -337,7 +337,7 @@ impl Accounts for PostgresStore {
         .bind(token_hash)
         .fetch_optional(&self.pool)
         .await
-        .map_err(|e| db_error("session_by_token", e))?;
+        .map_err(|e| self.pool_error("session_by_token", e))?;
         Ok(row.map(Session::from))
     }
 }

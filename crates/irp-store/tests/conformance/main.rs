@@ -7,6 +7,8 @@
 //! scratch database of `irp-testkit`). Without that variable the PostgreSQL variants print a
 //! notice and skip, unless `CI` is set, where they fail.
 //!
+//! `failover` (PostgreSQL only, not a conformance case) checks registry URLs with several hosts.
+//!
 //! ```sh
 //! cargo test -p irp-store --test conformance                      # SQLite; PostgreSQL skipped
 //! IRP_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
@@ -15,6 +17,7 @@
 
 mod accounts;
 mod ewbs;
+mod failover;
 mod fixtures;
 mod harness;
 mod invoices;

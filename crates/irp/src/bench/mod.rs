@@ -56,6 +56,22 @@ pub struct BenchArgs {
     /// to measure throughput over a large registry.
     #[arg(long, default_value_t = 0)]
     preload: u64,
+    /// Write every IRN the portals acknowledge to this file as it comes, one a line: the IRN,
+    /// then the Unix times in milliseconds when its request was sent and when it was answered,
+    /// tab-separated (for checking a registry afterwards, as scripts/failover-drill.sh does).
+    /// Each acknowledgement is then decrypted to read its IRN, which costs the generator CPU.
+    #[arg(long, value_name = "FILE")]
+    acknowledged: Option<PathBuf>,
+}
+
+/// The `--acknowledged` file, shared by the workers; each line is written out whole as it comes.
+type AckLog = Arc<std::sync::Mutex<std::io::LineWriter<std::fs::File>>>;
+
+/// Milliseconds since the Unix epoch.
+fn unix_ms() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis())
 }
 
 /// What every worker adds to.
@@ -109,6 +125,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "{:04X}",
         (chrono::Utc::now().timestamp_micros() as u64 ^ args.seed) & 0xFFFF
     );
+    let ack_log: Option<AckLog> = match &args.acknowledged {
+        Some(path) => Some(Arc::new(std::sync::Mutex::new(std::io::LineWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )))),
+        None => None,
+    };
     let issued = Arc::new(AtomicU64::new(0));
     let finished = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
@@ -136,6 +158,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             tally.clone(),
         );
         let (today, run_id, rate, count) = (today.clone(), run_id.clone(), args.rate, args.count);
+        let ack_log = ack_log.clone();
         let mut rng = invoices::Rng::new(
             args.seed
                 .wrapping_mul(1_000_003)
@@ -159,10 +182,24 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 let number = format!("B{run_id}/{sequence}");
                 let body = invoices::invoice(&mut rng, seller, &number, &today);
                 let sent = Instant::now();
-                let answer = generate(&clients[seller], &body).await;
+                let sent_ms = unix_ms();
+                let answer = generate(&clients[seller], &body, ack_log.is_some()).await;
                 let elapsed = sent.elapsed().as_micros() as u64;
                 match answer {
-                    Ok(()) => local.latencies_us.push(elapsed),
+                    Ok(irn) => {
+                        local.latencies_us.push(elapsed);
+                        if let (Some(log), Some(irn)) = (&ack_log, irn) {
+                            use std::io::Write as _;
+                            let line = format!("{irn}\t{sent_ms}\t{}\n", unix_ms());
+                            let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
+                            if let Err(error) = log.write_all(line.as_bytes()) {
+                                *local
+                                    .errors
+                                    .entry(format!("--acknowledged: {error}"))
+                                    .or_default() += 1;
+                            }
+                        }
+                    }
                     Err(codes) => *local.errors.entry(codes).or_default() += 1,
                 }
                 finished.fetch_add(1, Ordering::Relaxed);
@@ -204,6 +241,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     stop.store(true, Ordering::Relaxed);
     let elapsed = started.elapsed();
     progress.abort();
+    if let (Some(log), Some(path)) = (&ack_log, &args.acknowledged) {
+        use std::io::Write as _;
+        log.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .flush()
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
 
     let mut tally = Arc::try_unwrap(tally)
         .map_err(|_| anyhow::anyhow!("workers still running"))?
@@ -229,6 +273,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "urls": urls,
         "store": args.database.as_deref().map_or("sqlite (spawned)".to_owned(), |url| url.split(':').next().unwrap_or("").to_owned()),
         "preloaded": args.preload,
+        "acknowledged_file": args.acknowledged.as_ref().map(|path| path.display().to_string()),
         "data_dir_bytes": spawned.as_ref().filter(|_| args.database.is_none()).map(|(dir, _)| dir_size(dir.path())),
     });
     let text = serde_json::to_string_pretty(&report)?;
@@ -243,7 +288,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
 /// Sends one generate request. The generator only needs to know whether the portal accepted the
 /// invoice, so a success is recognised from the envelope's first bytes without decrypting the
 /// answer; failures are parsed for their codes. This keeps the generator's share of the CPU down.
-async fn generate(client: &NicClient, invoice: &[u8]) -> Result<(), String> {
+/// With `want_irn` (`--acknowledged`) a success is decrypted to return its IRN.
+async fn generate(
+    client: &NicClient,
+    invoice: &[u8],
+    want_irn: bool,
+) -> Result<Option<String>, String> {
     let Some(session) = client.session() else {
         return Err("not logged in".to_owned());
     };
@@ -270,13 +320,29 @@ async fn generate(client: &NicClient, invoice: &[u8]) -> Result<(), String> {
         )
         .await
         .map_err(|error| format!("transport: {error}"))?;
-    if response.body.starts_with(br#"{"Status":1,"#) {
-        return Ok(());
+    if !want_irn && response.body.starts_with(br#"{"Status":1,"#) {
+        return Ok(None);
     }
     let envelope: serde_json::Value = serde_json::from_slice(&response.body)
         .map_err(|_| format!("HTTP {} without an envelope", response.http_status))?;
     if envelope["Status"] == 1 {
-        return Ok(());
+        if !want_irn {
+            return Ok(None);
+        }
+        // An acknowledgement whose IRN cannot be read is an error of its own, so that a check
+        // of the --acknowledged file never silently misses one.
+        let unreadable = |what: &str| format!("acknowledged, but {what}");
+        let data = envelope["Data"]
+            .as_str()
+            .ok_or_else(|| unreadable("without Data"))?;
+        let plain = irp_core::protocol::decrypt_payload(&session.sek, data)
+            .map_err(|_| unreadable("Data does not decrypt"))?;
+        let answer: serde_json::Value =
+            serde_json::from_slice(&plain).map_err(|_| unreadable("Data is not JSON"))?;
+        return answer["Irn"]
+            .as_str()
+            .map(|irn| Some(irn.to_owned()))
+            .ok_or_else(|| unreadable("without an Irn"));
     }
     let codes: Vec<&str> = envelope["ErrorDetails"]
         .as_array()
