@@ -34,8 +34,9 @@ pub struct PortalConfig {
 /// Why a portal could not start. The message names the file or setting concerned.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
+    // Not `#[from]`: the message already carries the store's, and a source would repeat it.
     #[error("registry: {0}")]
-    Store(#[from] irp_store::StoreError),
+    Store(irp_store::StoreError),
     #[error("{path}: {message}")]
     File { path: String, message: String },
     #[error("key: {0}")]
@@ -52,6 +53,12 @@ pub enum StartupError {
          the others"
     )]
     SharedSettingsFromEarlierVersion,
+}
+
+impl From<irp_store::StoreError> for StartupError {
+    fn from(error: irp_store::StoreError) -> StartupError {
+        StartupError::Store(error)
+    }
 }
 
 /// A portal ready to serve.

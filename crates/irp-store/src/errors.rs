@@ -50,6 +50,21 @@ pub(crate) fn describe(error: &sqlx::Error) -> String {
     }
 }
 
+/// Why a connection could not be opened, for the operator starting a node: the server's own
+/// message (a missing role or database, a refused password) or the system's (connection
+/// refused). A connection carries no bound values yet, so there is nothing to hide here.
+pub(crate) fn describe_connect(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Database(db) => match db.code() {
+            Some(code) => format!("{} (SQLSTATE {code})", db.message()),
+            None => db.message().to_owned(),
+        },
+        sqlx::Error::Io(io) => io.to_string(),
+        sqlx::Error::Tls(tls) => format!("TLS: {tls}"),
+        other => describe(other),
+    }
+}
+
 /// Whether `error` is a unique-key violation (a taken user name or client id).
 pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())

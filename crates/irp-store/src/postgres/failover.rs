@@ -27,7 +27,7 @@ use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions as _, Connection as _};
 
 use super::url::{Host, RegistryUrl, TargetSessionAttrs};
-use crate::errors::describe;
+use crate::errors::{describe, describe_connect};
 
 /// How long one search goes on while no host is acceptable; the next failure starts another.
 const SEARCH_FOR: Duration = Duration::from_secs(30);
@@ -218,7 +218,7 @@ impl Failover {
         let timeout = self.url.connect_timeout;
         let mut conn = match tokio::time::timeout(timeout, host.options.connect()).await {
             Ok(Ok(conn)) => conn,
-            Ok(Err(error)) => return Err(describe(&error)),
+            Ok(Err(error)) => return Err(describe_connect(&error)),
             Err(_) => return Err(format!("no answer within {} s", timeout.as_secs())),
         };
         let verdict = tokio::time::timeout(timeout, check(&mut conn, self.url.target))

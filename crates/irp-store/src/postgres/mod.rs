@@ -28,10 +28,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::NaiveDateTime;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
-use sqlx::{Postgres, Transaction};
+use sqlx::{Connection as _, Postgres, Transaction};
 
 use crate::audit::{AuditEntry, ist_now};
-use crate::errors::{db_error, describe, migrate_error};
+use crate::errors::{db_error, describe, describe_connect, migrate_error};
 use crate::rows::int;
 use crate::{Store, StoreError, StoreResult};
 
@@ -100,6 +100,18 @@ impl PostgresStore {
                 .map_err(|_| StoreError::Database("open: invalid PostgreSQL URL".into()))?,
         );
         let host = label(&options);
+        // One connection first, so that a refused or misconfigured server is reported as such
+        // rather than as the pool's "timed out waiting for a connection".
+        let probe = tokio::time::timeout(ACQUIRE_TIMEOUT, PgConnection::connect_with(&options))
+            .await
+            .map_err(|_| {
+                StoreError::Database(format!(
+                    "open: {host}: no answer within {} s",
+                    ACQUIRE_TIMEOUT.as_secs()
+                ))
+            })?
+            .map_err(|e| StoreError::Database(format!("open: {host}: {}", describe_connect(&e))))?;
+        let _ = probe.close().await;
         let pool = pool_options()
             .test_before_acquire(true)
             .connect_with(options)

@@ -133,7 +133,27 @@ async fn no_acceptable_host_fails_naming_every_host_tried_and_no_password() {
         .expect_err("refused")
         .to_string();
     assert!(error.contains("127.0.0.1:1"), "{error}");
+    assert!(error.contains("Connection refused"), "{error}");
+    assert!(!error.contains("timed out"), "the cause, not the pool's wait: {error}");
     assert!(!error.contains("s3cret"), "{error}");
+}
+
+/// What the server says when it refuses a node (no such database, no such role) reaches the
+/// operator, with the host.
+#[tokio::test]
+async fn a_refusing_server_is_quoted() {
+    let Some(admin) = irp_testkit::postgres::admin_url() else {
+        return;
+    };
+    let missing = irp_testkit::postgres::database_url(&admin, "irp_test_no_such_database");
+    let error = PostgresStore::open(&missing)
+        .await
+        .expect_err("no such database")
+        .to_string();
+    assert!(
+        error.contains("database \"irp_test_no_such_database\" does not exist (SQLSTATE 3D000)"),
+        "{error}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
