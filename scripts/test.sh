@@ -82,6 +82,18 @@ step cargo test --workspace --locked
 echo "== no scratch database left behind"
 step scratch_databases leftovers "$IRP_TEST_RUN_ID"
 
+# Issue 15: a PostgreSQL primary and a synchronous standby of the drill's own (Debian's binaries,
+# as the current user or postgres), two portals under load, the primary SIGKILLed and the standby
+# promoted: the portals must recover without a restart and lose no acknowledged IRN
+# (docs/DEPLOYMENT.md, "PostgreSQL failover"). The debug build serves the drill's 200 IRN/s.
+echo "== PostgreSQL failover drill (scripts/failover-drill.sh)"
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    echo "== installing PostgreSQL (Debian packages)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+fi
+cargo build --quiet --locked -p irp
+DRILL_BINARY=target/debug/irp step bash scripts/failover-drill.sh
+
 # Coverage-guided fuzzing (AFL++ through cargo-afl), FUZZ_SECONDS per target, two targets at a
 # time: a crash or hang fails the suite and is kept under crates/irp-fuzz/crashes/ (docs/TESTING.md).
 echo "== fuzzing (scripts/fuzz.sh)"
