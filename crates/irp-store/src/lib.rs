@@ -158,6 +158,11 @@ pub trait Accounts: Send + Sync {
     ) -> StoreResult<Option<Session>>;
     /// Starts a session, ending any other session of the same key (force refresh, expiry).
     async fn start_session(&self, session: &Session) -> StoreResult<()>;
+    /// Starts `session` unless its key has a session still live at `session.created_at`, in one
+    /// statement, and returns the session in force afterwards: of concurrent logins of one key,
+    /// on any nodes, the first starts the session and the others are given it, so none ends
+    /// another's a moment after it began.
+    async fn start_session_unless_live(&self, session: &Session) -> StoreResult<Session>;
     /// The session a token names, live or not (the caller checks expiry and the key). The token
     /// is given as its hash ([`Session::token_hash`]: lower-case hex SHA-256), the only form the
     /// store keeps.

@@ -241,19 +241,15 @@ async fn session_for(
         .live_session(key, now)
         .await
         .or_code(Code::E5001)?;
+    // Replace a live session only on a forced refresh in its last minutes, or when it cannot
+    // be read back; otherwise a new one is started only if none is live by then.
+    let mut replace = false;
     if let Some(session) = live {
         let refresh_window = Duration::minutes(state.settings.auth.force_refresh_window_minutes);
         let refresh = force_refresh && session.expires_at - now <= refresh_window;
-        let token = state
-            .sealer
-            .unseal(&session.token_sealed)
-            .and_then(|bytes| String::from_utf8(bytes).ok());
-        let sek = state
-            .sealer
-            .unseal(&session.sek_sealed)
-            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
-        if let (false, Some(token), Some(sek)) = (refresh, token, sek) {
-            return Ok((token, sek, session.expires_at));
+        match (refresh, unsealed(state, &session)) {
+            (false, Some((token, sek))) => return Ok((token, sek, session.expires_at)),
+            _ => replace = true,
         }
     }
     let token = protocol::generate_auth_token();
@@ -267,12 +263,38 @@ async fn session_for(
         created_at: now,
         expires_at,
     };
-    state
+    if replace {
+        state
+            .store
+            .start_session(&session)
+            .await
+            .or_code(Code::E5001)?;
+        return Ok((token, sek, expires_at));
+    }
+    let in_force = state
         .store
-        .start_session(&session)
+        .start_session_unless_live(&session)
         .await
         .or_code(Code::E5001)?;
-    Ok((token, sek, expires_at))
+    if in_force.token_hash == session.token_hash {
+        return Ok((token, sek, expires_at));
+    }
+    // Another login of the same key, on this node or another, started one a moment ago.
+    let (token, sek) = unsealed(state, &in_force).or_code(Code::E5001)?;
+    Ok((token, sek, in_force.expires_at))
+}
+
+/// The token and SEK of a stored session, unsealed.
+fn unsealed(state: &AppState, session: &Session) -> Option<(String, [u8; 32])> {
+    let token = state
+        .sealer
+        .unseal(&session.token_sealed)
+        .and_then(|bytes| String::from_utf8(bytes).ok())?;
+    let sek = state
+        .sealer
+        .unseal(&session.sek_sealed)
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())?;
+    Some((token, sek))
 }
 
 /// Reads the credentials JSON (keys case-insensitive): 1006, 1008, 1016 (D-50).

@@ -180,3 +180,56 @@ async fn logins_beyond_the_rate_limits_are_turned_away() {
         "the client's 5 are spent"
     );
 }
+
+/// Logins of one user racing on two portals at once are all given the same session: none ends
+/// another's a moment after it began (which its client would meet as `1005`).
+async fn logins_racing_on_two_portals_share_one_session(backend: Backend) {
+    let Some(first) = spawn_app(backend).await else {
+        return;
+    };
+    let auth_key = first.data_dir.join("keys/auth-private.pem");
+    let second_dir = tempfile::tempdir().unwrap();
+    let second = start(
+        second_dir.path().join("node"),
+        Some(first.database_url.clone()),
+        test_settings(&format!(
+            "[portal]\nid = 2\n[keys]\nauth_private_key = {:?}\n",
+            auth_key.display().to_string()
+        )),
+        irp_server::clock::Clock::default(),
+        None,
+    )
+    .await;
+    // Each sandbox user in turn logs in on both portals at the same instant.
+    for user in &first.sandbox.users {
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+        let mut pair = tokio::task::JoinSet::new();
+        for address in [&first.address, &second.address] {
+            let client = NicClient::new(
+                vec![address.clone()],
+                first.credentials(&user.gstin),
+                &first.auth_public_key_pem,
+            )
+            .unwrap();
+            let barrier = barrier.clone();
+            pair.spawn(async move {
+                barrier.wait().await;
+                let answer = client.authenticate(false).await.unwrap();
+                assert!(answer.is_success(), "{answer:?}");
+                client.session().unwrap().auth_token
+            });
+        }
+        let tokens = pair.join_all().await;
+        assert_eq!(tokens[0], tokens[1], "one session for {}", user.gstin);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn logins_racing_on_two_portals_share_one_session_on_sqlite() {
+    logins_racing_on_two_portals_share_one_session(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn logins_racing_on_two_portals_share_one_session_on_postgres() {
+    logins_racing_on_two_portals_share_one_session(Backend::Postgres).await;
+}

@@ -290,42 +290,31 @@ impl Accounts for PostgresStore {
 
     async fn start_session(&self, session: &Session) -> StoreResult<()> {
         const OP: &str = "start_session";
-        let key = normal_key(&session.key);
         let mut tx = self.write(OP).await?;
-        // The key is the primary key: this one statement ends the key's previous session.
-        sqlx::query(concat!(
-            "INSERT INTO sessions (",
+        upsert_session(&mut tx, OP, session, false).await?;
+        commit(tx, OP).await
+    }
+
+    async fn start_session_unless_live(&self, session: &Session) -> StoreResult<Session> {
+        const OP: &str = "start_session_unless_live";
+        let mut tx = self.write(OP).await?;
+        upsert_session(&mut tx, OP, session, true).await?;
+        // The session in force, written just now or found live: as stored, whichever it is.
+        let key = normal_key(&session.key);
+        let row: SessionRow = sqlx::query_as(concat!(
+            "SELECT ",
             session_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-             ON CONFLICT (client_id, user_key, gstin) DO UPDATE SET
-                token_hash = excluded.token_hash, token_sealed = excluded.token_sealed,
-                sek_sealed = excluded.sek_sealed, created_at = excluded.created_at,
-                expires_at = excluded.expires_at"
+            " FROM sessions WHERE client_id = $1 AND user_key = $2 AND gstin = $3"
         ))
         .bind(&key.client_id)
         .bind(&key.user_name)
         .bind(&key.gstin)
-        .bind(&session.token_hash)
-        .bind(&session.token_sealed)
-        .bind(&session.sek_sealed)
-        .bind(session.created_at)
-        .bind(session.expires_at)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await
-        .map_err(|e| conflict_or(OP, "token is in use", e))?;
-        let detail = format!(
-            "created_at={} expires_at={}",
-            session.created_at, session.expires_at
-        );
-        audit(
-            &mut tx,
-            OP,
-            event::SESSION_START,
-            &session_subject(&key),
-            &detail,
-        )
-        .await?;
-        commit(tx, OP).await
+        .map_err(|e| db_error(OP, e))?;
+        let in_force = Session::from(row);
+        commit(tx, OP).await?;
+        Ok(in_force)
     }
 
     async fn session_by_token(&self, token_hash: &str) -> StoreResult<Option<Session>> {
@@ -364,4 +353,59 @@ async fn end_sessions(tx: &mut PgConnection, op: &'static str, key: &str) -> Sto
         .await
         .map_err(|e| db_error(op, e))?;
     Ok(done.rows_affected())
+}
+
+/// Writes `session` over its key's, and its audit row; with `only_if_ended`, only when the key's
+/// session has expired by `session.created_at` (or there is none). Whether it was written.
+async fn upsert_session(
+    conn: &mut PgConnection,
+    op: &'static str,
+    session: &Session,
+    only_if_ended: bool,
+) -> StoreResult<bool> {
+    let key = normal_key(&session.key);
+    // The key is the primary key: this one statement ends the key's previous session, or, with
+    // `only_if_ended`, leaves a live one alone (a concurrent insert waits for the other's commit
+    // and then sees its row).
+    let condition = if only_if_ended {
+        " WHERE sessions.expires_at <= excluded.created_at"
+    } else {
+        ""
+    };
+    let written = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO sessions ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (client_id, user_key, gstin) DO UPDATE SET
+            token_hash = excluded.token_hash, token_sealed = excluded.token_sealed,
+            sek_sealed = excluded.sek_sealed, created_at = excluded.created_at,
+            expires_at = excluded.expires_at{condition}",
+        session_columns!()
+    )))
+    .bind(&key.client_id)
+    .bind(&key.user_name)
+    .bind(&key.gstin)
+    .bind(&session.token_hash)
+    .bind(&session.token_sealed)
+    .bind(&session.sek_sealed)
+    .bind(session.created_at)
+    .bind(session.expires_at)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| conflict_or(op, "token is in use", e))?
+    .rows_affected()
+        > 0;
+    if written {
+        let detail = format!(
+            "created_at={} expires_at={}",
+            session.created_at, session.expires_at
+        );
+        audit(
+            conn,
+            op,
+            event::SESSION_START,
+            &session_subject(&key),
+            &detail,
+        )
+        .await?;
+    }
+    Ok(written)
 }

@@ -465,3 +465,56 @@ pub async fn start_session_replaces_the_old_one(ctx: Ctx) {
         Err(StoreError::NotFound)
     ));
 }
+
+/// Logins of one key racing on two instances: the first starts its session, every other is given
+/// that one (one audit row); a session that has expired is replaced, a live one is not.
+pub async fn concurrent_logins_share_one_session(ctx: Ctx) {
+    account(&*ctx.store).await;
+    let key = SessionKey::new("C1", "ApiUser", GSTIN);
+    let before = ctx.audit_count().await;
+    let other = ctx.reopen().await;
+    let stores = [ctx.store.clone(), other];
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(20));
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..20usize {
+        let store = stores[n % 2].clone();
+        let barrier = barrier.clone();
+        let mine = session(&key, &format!("t{n}"), "2025-07-01 10:00:00", 360);
+        tasks.spawn(async move {
+            barrier.wait().await;
+            store.start_session_unless_live(&mine).await.expect("start")
+        });
+    }
+    let in_force = tasks.join_all().await;
+    assert!(
+        in_force.iter().all(|s| *s == in_force[0]),
+        "one session for all"
+    );
+    assert_eq!(
+        ctx.store
+            .live_session(&key, dt("2025-07-01 10:00:01"))
+            .await
+            .expect("live"),
+        Some(in_force[0].clone())
+    );
+    assert_eq!(ctx.audit_count().await, before + 1, "one session started");
+
+    // Still live: kept. Expired: replaced.
+    let early = session(&key, "late-1", "2025-07-01 15:59:59", 360);
+    assert_eq!(
+        ctx.store
+            .start_session_unless_live(&early)
+            .await
+            .expect("kept"),
+        in_force[0]
+    );
+    let after_expiry = session(&key, "late-2", "2025-07-01 16:00:00", 360);
+    assert_eq!(
+        ctx.store
+            .start_session_unless_live(&after_expiry)
+            .await
+            .expect("replaced")
+            .token_hash,
+        after_expiry.token_hash
+    );
+}

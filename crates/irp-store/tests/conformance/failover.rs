@@ -134,7 +134,10 @@ async fn no_acceptable_host_fails_naming_every_host_tried_and_no_password() {
         .to_string();
     assert!(error.contains("127.0.0.1:1"), "{error}");
     assert!(error.contains("Connection refused"), "{error}");
-    assert!(!error.contains("timed out"), "the cause, not the pool's wait: {error}");
+    assert!(
+        !error.contains("timed out"),
+        "the cause, not the pool's wait: {error}"
+    );
     assert!(!error.contains("s3cret"), "{error}");
 }
 

@@ -49,6 +49,7 @@ conformance! {
     accounts::deactivation_ends_sessions,
     accounts::live_session_respects_expiry,
     accounts::start_session_replaces_the_old_one,
+    accounts::concurrent_logins_share_one_session,
     invoices::insert_duplicate_and_get,
     invoices::group_commit_registers_a_batch_in_one_transaction,
     invoices::group_commit_that_fails_registers_nothing,
