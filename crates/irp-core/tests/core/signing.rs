@@ -209,6 +209,11 @@ fn a_signature_from_another_key_is_refused() {
             .certificate_index,
         1
     );
+    // The index is into the certificates the verifier was given, in their order.
+    assert_eq!(
+        both.certificates(),
+        [other.certificate().clone(), KEY.certificate().clone()]
+    );
 }
 
 #[test]
