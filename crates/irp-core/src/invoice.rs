@@ -473,6 +473,25 @@ mod tests {
     }
 
     #[test]
+    fn a_gstin_prints_and_compares_as_its_upper_case_text() {
+        let gstin = Gstin::parse("29aawpv7107b1z1").unwrap();
+        assert_eq!(gstin.to_string(), "29AAWPV7107B1Z1");
+        assert!(gstin == *"29AAWPV7107B1Z1");
+        assert!(
+            gstin != *"29aawpv7107b1z1",
+            "text must already be upper case"
+        );
+        assert!(gstin != *"27AAWPV7107B1Z1");
+    }
+
+    #[test]
+    fn a_number_the_portal_writes_keeps_its_value_and_plain_text() {
+        let number = Number::from_decimal(Decimal::new(10050, 2));
+        assert_eq!(number.value(), Decimal::new(10050, 2));
+        assert_eq!(number.text(), "100.50");
+    }
+
+    #[test]
     fn doc_types_round_trip_through_their_codes() {
         for doc_type in DocType::ALL {
             assert_eq!(DocType::from_code(doc_type.code()), Some(doc_type));
