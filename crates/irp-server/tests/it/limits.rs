@@ -72,6 +72,21 @@ fn generate_head(length: usize, headers: &[(&str, &str)]) -> String {
     head
 }
 
+/// The head of a generate request of the seller's live session, declaring `length` bytes.
+async fn authenticated_generate_head(app: &TestApp, length: usize) -> String {
+    let client = app.logged_in(SELLER).await;
+    let credentials = app.credentials(SELLER);
+    let token = client.session().unwrap().auth_token;
+    let headers = [
+        ("client_id", credentials.client_id.as_str()),
+        ("client_secret", credentials.client_secret.as_str()),
+        ("gstin", SELLER),
+        ("user_name", credentials.user_name.as_str()),
+        ("authtoken", token.as_str()),
+    ];
+    generate_head(length, &headers)
+}
+
 const SLOW: &str = "server.body_timeout_seconds = 60\nserver.header_read_timeout_seconds = 60";
 
 /// A caller without credentials is answered before its body arrives: a half-sent 8 MiB body
@@ -107,21 +122,9 @@ async fn a_body_that_stops_arriving_is_refused_at_the_body_timeout() {
     )
     .await
     .unwrap();
-    let client = app.logged_in(SELLER).await;
-    let credentials = app.credentials(SELLER);
-    let token = client.session().unwrap().auth_token;
-    let headers = [
-        ("client_id", credentials.client_id.as_str()),
-        ("client_secret", credentials.client_secret.as_str()),
-        ("gstin", SELLER),
-        ("user_name", credentials.user_name.as_str()),
-        ("authtoken", token.as_str()),
-    ];
+    let head = authenticated_generate_head(&app, 1000).await;
     let mut stream = connect(&app).await;
-    stream
-        .write_all(generate_head(1000, &headers).as_bytes())
-        .await
-        .unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
     stream.write_all(b"{\"Data\":\"").await.unwrap();
     let answer = read_response(&mut stream, AT_ONCE).await;
     assert!(answer.contains("\"ErrorCode\":\"5002\""), "{answer}");
@@ -204,22 +207,10 @@ async fn requests_beyond_the_in_flight_cap_are_refused() {
     )
     .await
     .unwrap();
-    let client = app.logged_in(SELLER).await;
-    let credentials = app.credentials(SELLER);
-    let token = client.session().unwrap().auth_token;
-    let headers = [
-        ("client_id", credentials.client_id.as_str()),
-        ("client_secret", credentials.client_secret.as_str()),
-        ("gstin", SELLER),
-        ("user_name", credentials.user_name.as_str()),
-        ("authtoken", token.as_str()),
-    ];
+    let head = authenticated_generate_head(&app, 1000).await;
     // In flight: authenticated, its body still arriving.
     let mut in_flight = connect(&app).await;
-    in_flight
-        .write_all(generate_head(1000, &headers).as_bytes())
-        .await
-        .unwrap();
+    in_flight.write_all(head.as_bytes()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let busy = reqwest::get(format!("{}/eiext/v1.00/certs", app.address))
         .await
