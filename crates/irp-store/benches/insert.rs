@@ -31,6 +31,7 @@ fn record() -> InvoiceRecord {
         status: InvoiceStatus::Active,
         portal: 1,
         generated_by: "29LARGE1000C1ZK".to_owned(),
+        buyer_gstin: Some("URP".to_owned()),
         signed_invoice: signed_invoice(n),
         signed_qr_code: "y".repeat(1_100),
         cancellation: None,

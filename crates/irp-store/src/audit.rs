@@ -29,6 +29,7 @@ pub mod event {
     pub const USER_LOGIN_CLEAR: &str = "user.login_clear";
     pub const LOGIN_REFUSED: &str = "login.refused";
     pub const SESSION_START: &str = "session.start";
+    pub const SESSION_END: &str = "session.end";
     pub const INVOICE_INSERT: &str = "invoice.insert";
     pub const INVOICE_CANCEL: &str = "invoice.cancel";
     pub const ACK_RESERVE: &str = "ack.reserve";

@@ -29,6 +29,7 @@ mod group_commit;
 mod packed;
 pub mod postgres;
 mod rows;
+pub mod search;
 pub mod sqlite;
 pub mod types;
 
@@ -167,6 +168,16 @@ pub trait Accounts: Send + Sync {
     /// is given as its hash ([`Session::token_hash`]: lower-case hex SHA-256), the only form the
     /// store keeps.
     async fn session_by_token(&self, token_hash: &str) -> StoreResult<Option<Session>>;
+    /// Moves the expiry of the session `token_hash` names to `expires_at` while it is live at
+    /// `now` (a web session's idle timeout); whether it was.
+    async fn extend_session(
+        &self,
+        token_hash: &str,
+        now: NaiveDateTime,
+        expires_at: NaiveDateTime,
+    ) -> StoreResult<bool>;
+    /// Ends the session `token_hash` names (log out); whether there was one.
+    async fn end_session(&self, token_hash: &str) -> StoreResult<bool>;
 }
 
 /// Registered invoices (`06` §1–§2).
@@ -211,6 +222,16 @@ pub trait Invoices: Send + Sync {
         operator: Option<&str>,
         date: chrono::NaiveDate,
     ) -> StoreResult<Vec<Irn>>;
+    /// The documents `search.party` may see that match `search`, newest registration first
+    /// (ties by IRN), one page of them.
+    async fn search_invoices(&self, search: &InvoiceSearch) -> StoreResult<Vec<InvoiceSummary>>;
+    /// What `party` did from `since` on: IRNs it registered (as supplier or e-commerce
+    /// operator), those of them cancelled, and e-way bills generated from them.
+    async fn activity_since(
+        &self,
+        party: &str,
+        since: NaiveDateTime,
+    ) -> StoreResult<ActivityCounts>;
 }
 
 /// E-way bills (`06` §5–§6).

@@ -14,8 +14,8 @@ use irp_core::register::{RegistrationStatus, TaxpayerType};
 
 use crate::{
     Cancellation, EwbCancellation, EwbRecord, EwbStatus, InvoiceRecord, InvoiceStatus,
-    PackedSignedInvoice, PublishedCertificate, Session, SessionKey, StoreError, StoreResult,
-    TaxpayerRecord, User,
+    InvoiceSummary, PackedSignedInvoice, PublishedCertificate, Session, SessionKey, StoreError,
+    StoreResult, TaxpayerRecord, User,
 };
 
 /// A stored value the domain types cannot represent. Names the column, never the value.
@@ -181,7 +181,7 @@ macro_rules! invoice_columns {
         "irn, seller_gstin, ecm_gstin, doc_type, doc_no, \
     doc_date, ack_no, ack_dt, status, portal, generated_by, signed_invoice, signed_qr_code, \
     cancelled_at, cancel_reason, cancel_remark, cancelled_by, cancel_portal, \
-    signed_invoice_packed"
+    signed_invoice_packed, buyer_gstin"
     };
 }
 pub(crate) use invoice_columns;
@@ -207,6 +207,7 @@ pub(crate) struct InvoiceRow {
     cancelled_by: Option<String>,
     cancel_portal: Option<i16>,
     signed_invoice_packed: Option<Vec<u8>>,
+    buyer_gstin: Option<String>,
 }
 
 impl TryFrom<InvoiceRow> for InvoiceRecord {
@@ -252,9 +253,53 @@ impl TryFrom<InvoiceRow> for InvoiceRecord {
                 .ok_or_else(|| corrupt("invoices.status"))?,
             portal: int(row.portal, "invoices.portal")?,
             generated_by: row.generated_by,
+            buyer_gstin: row.buyer_gstin,
             signed_invoice,
             signed_qr_code: row.signed_qr_code,
             cancellation,
+        })
+    }
+}
+
+/// The columns of an [`InvoiceSummary`], from `invoices`.
+macro_rules! summary_columns {
+    () => {
+        "irn, seller_gstin, buyer_gstin, doc_type, doc_no, doc_date, ack_no, ack_dt, status, portal"
+    };
+}
+pub(crate) use summary_columns;
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SummaryRow {
+    irn: String,
+    seller_gstin: String,
+    buyer_gstin: Option<String>,
+    doc_type: String,
+    doc_no: String,
+    doc_date: NaiveDate,
+    ack_no: i64,
+    ack_dt: NaiveDateTime,
+    status: String,
+    portal: i16,
+}
+
+impl TryFrom<SummaryRow> for InvoiceSummary {
+    type Error = StoreError;
+
+    fn try_from(row: SummaryRow) -> StoreResult<InvoiceSummary> {
+        Ok(InvoiceSummary {
+            irn: Irn::parse(&row.irn).ok_or_else(|| corrupt("invoices.irn"))?,
+            seller_gstin: row.seller_gstin,
+            buyer_gstin: row.buyer_gstin,
+            doc_type: DocType::from_code(&row.doc_type)
+                .ok_or_else(|| corrupt("invoices.doc_type"))?,
+            doc_no: row.doc_no,
+            doc_date: row.doc_date,
+            ack_no: int(row.ack_no, "invoices.ack_no")?,
+            ack_dt: row.ack_dt,
+            status: InvoiceStatus::from_code(&row.status)
+                .ok_or_else(|| corrupt("invoices.status"))?,
+            portal: int(row.portal, "invoices.portal")?,
         })
     }
 }

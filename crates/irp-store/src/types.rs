@@ -185,9 +185,59 @@ pub struct InvoiceRecord {
     pub portal: u8,
     /// Header `Gstin` of the generating call.
     pub generated_by: String,
+    /// `BuyerDtls.Gstin` (`URP` for an unregistered buyer); `None` for records registered
+    /// before the registry kept it, and for imported ones.
+    pub buyer_gstin: Option<String>,
     pub signed_invoice: String,
     pub signed_qr_code: String,
     pub cancellation: Option<Cancellation>,
+}
+
+/// What the web mode's document list asks for (`Invoices::search_invoices`): the documents
+/// `party` may see (as supplier or as e-commerce operator), narrowed by the criteria given,
+/// newest registration first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InvoiceSearch {
+    /// Upper-case GSTIN: documents it supplied or filed as e-commerce operator.
+    pub party: String,
+    /// The stored form of the document number, matched exactly.
+    pub doc_no: Option<String>,
+    pub irn: Option<Irn>,
+    pub buyer_gstin: Option<String>,
+    /// Document dates from and until, both included.
+    pub doc_date_from: Option<NaiveDate>,
+    pub doc_date_to: Option<NaiveDate>,
+    pub doc_type: Option<DocType>,
+    /// Active or cancelled; rejected (imported) records are never listed.
+    pub status: Option<InvoiceStatus>,
+    /// Rows skipped, then at most `limit` returned.
+    pub offset: u32,
+    pub limit: u32,
+}
+
+/// One row of the web mode's document list: the registration facts, without the signed
+/// documents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceSummary {
+    pub irn: Irn,
+    pub seller_gstin: String,
+    pub buyer_gstin: Option<String>,
+    pub doc_type: DocType,
+    pub doc_no: String,
+    pub doc_date: NaiveDate,
+    pub ack_no: u64,
+    pub ack_dt: NaiveDateTime,
+    pub status: InvoiceStatus,
+    pub portal: u8,
+}
+
+/// What a taxpayer did since a moment (the web dashboard): IRNs registered and cancelled, and
+/// e-way bills generated from its IRNs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ActivityCounts {
+    pub generated: u64,
+    pub cancelled: u64,
+    pub ewbs: u64,
 }
 
 /// The outcome of [`crate::Invoices::insert_invoice`].

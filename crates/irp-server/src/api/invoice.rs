@@ -179,6 +179,7 @@ async fn sign_and_record(
         status: InvoiceStatus::Active,
         portal: state.settings.portal.id,
         generated_by: caller.gstin.clone(),
+        buyer_gstin: Some(invoice.buyer_dtls.gstin.as_str().to_owned()),
         signed_invoice: signed.signed_invoice,
         signed_qr_code: signed.signed_qr_code,
         cancellation: None,

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use async_trait::async_trait;
-use chrono::{NaiveDate, NaiveTime};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use irp_core::invoice::Gstin;
 use irp_core::irn::Irn;
 use sqlx::postgres::PgConnection;
@@ -12,10 +12,10 @@ use super::{PostgresStore, audit, commit};
 use crate::audit::event;
 use crate::errors::db_error;
 use crate::group_commit;
-use crate::rows::{InvoiceParams, InvoiceRow, int, invoice_columns};
+use crate::rows::{InvoiceParams, InvoiceRow, SummaryRow, int, invoice_columns};
 use crate::{
-    CancelOutcome, Cancellation, InvoiceRecord, Invoices, NewInvoice, Registration, StoreError,
-    StoreResult,
+    ActivityCounts, CancelOutcome, Cancellation, InvoiceRecord, InvoiceSearch, InvoiceSummary,
+    Invoices, NewInvoice, Registration, StoreError, StoreResult,
 };
 
 #[async_trait]
@@ -79,7 +79,8 @@ impl Invoices for PostgresStore {
                 .push_bind(c.and_then(|c| c.remark.clone()))
                 .push_bind(c.map(|c| c.by_gstin.clone()))
                 .push_bind(p.cancel_portal)
-                .push_bind(p.signed_invoice_packed.as_deref());
+                .push_bind(p.signed_invoice_packed.as_deref())
+                .push_bind(r.buyer_gstin.as_deref());
         });
         insert.push(" ON CONFLICT (irn) DO NOTHING RETURNING irn");
         let inserted: Vec<(String,)> = insert
@@ -211,6 +212,33 @@ impl Invoices for PostgresStore {
         rows.into_iter()
             .map(|(irn,)| Irn::parse(&irn).ok_or_else(|| crate::rows::corrupt("invoices.irn")))
             .collect()
+    }
+
+    async fn search_invoices(&self, search: &InvoiceSearch) -> StoreResult<Vec<InvoiceSummary>> {
+        let rows: Vec<SummaryRow> = crate::search::search_query::<sqlx::Postgres>(search)
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.pool_error("search_invoices", e))?;
+        rows.into_iter().map(InvoiceSummary::try_from).collect()
+    }
+
+    async fn activity_since(
+        &self,
+        party: &str,
+        since: NaiveDateTime,
+    ) -> StoreResult<ActivityCounts> {
+        let (generated, cancelled, ewbs): (i64, i64, i64) =
+            crate::search::activity_query::<sqlx::Postgres>(party, since)
+                .build_query_as()
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| self.pool_error("activity_since", e))?;
+        Ok(ActivityCounts {
+            generated: int(generated, "activity.generated")?,
+            cancelled: int(cancelled, "activity.cancelled")?,
+            ewbs: int(ewbs, "activity.ewbs")?,
+        })
     }
 }
 

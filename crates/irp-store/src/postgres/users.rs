@@ -329,6 +329,51 @@ impl Accounts for PostgresStore {
         .map_err(|e| self.pool_error("session_by_token", e))?;
         Ok(row.map(Session::from))
     }
+
+    async fn extend_session(
+        &self,
+        token_hash: &str,
+        now: NaiveDateTime,
+        expires_at: NaiveDateTime,
+    ) -> StoreResult<bool> {
+        const OP: &str = "extend_session";
+        let mut tx = self.write(OP).await?;
+        let extended = sqlx::query(
+            "UPDATE sessions SET expires_at = $1 WHERE token_hash = $2 AND expires_at > $3",
+        )
+        .bind(expires_at)
+        .bind(token_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_error(OP, e))?
+        .rows_affected()
+            > 0;
+        commit(tx, OP).await?;
+        Ok(extended)
+    }
+
+    async fn end_session(&self, token_hash: &str) -> StoreResult<bool> {
+        const OP: &str = "end_session";
+        let mut tx = self.write(OP).await?;
+        let ended: Option<(String, String, String)> = sqlx::query_as(
+            "DELETE FROM sessions WHERE token_hash = $1 RETURNING client_id, user_key, gstin",
+        )
+        .bind(token_hash)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| db_error(OP, e))?;
+        if let Some((client_id, user_name, gstin)) = &ended {
+            let key = SessionKey {
+                client_id: client_id.clone(),
+                user_name: user_name.clone(),
+                gstin: gstin.clone(),
+            };
+            audit(&mut tx, OP, event::SESSION_END, &session_subject(&key), "").await?;
+        }
+        commit(tx, OP).await?;
+        Ok(ended.is_some())
+    }
 }
 
 /// Ends every session of a user inside the caller's transaction; returns how many ended.

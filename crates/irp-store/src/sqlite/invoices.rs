@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use async_trait::async_trait;
-use chrono::{NaiveDate, NaiveTime};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use irp_core::invoice::Gstin;
 use irp_core::irn::Irn;
 use sqlx::sqlite::SqliteConnection;
@@ -14,10 +14,10 @@ use super::{SqliteStore, audit, commit};
 use crate::audit::event;
 use crate::errors::db_error;
 use crate::group_commit;
-use crate::rows::{InvoiceParams, InvoiceRow, int, invoice_columns};
+use crate::rows::{InvoiceParams, InvoiceRow, SummaryRow, int, invoice_columns};
 use crate::{
-    CancelOutcome, Cancellation, InvoiceRecord, Invoices, NewInvoice, Registration, StoreError,
-    StoreResult,
+    ActivityCounts, CancelOutcome, Cancellation, InvoiceRecord, InvoiceSearch, InvoiceSummary,
+    Invoices, NewInvoice, Registration, StoreError, StoreResult,
 };
 
 #[async_trait]
@@ -85,7 +85,8 @@ impl Invoices for SqliteStore {
                 .push_bind(c.and_then(|c| c.remark.clone()))
                 .push_bind(c.map(|c| c.by_gstin.clone()))
                 .push_bind(p.cancel_portal)
-                .push_bind(p.signed_invoice_packed.as_deref());
+                .push_bind(p.signed_invoice_packed.as_deref())
+                .push_bind(r.buyer_gstin.as_deref());
         });
         insert.push(" ON CONFLICT (irn) DO NOTHING RETURNING irn");
         let inserted: Vec<(String,)> = insert
@@ -204,6 +205,33 @@ impl Invoices for SqliteStore {
         rows.into_iter()
             .map(|(irn,)| Irn::parse(&irn).ok_or_else(|| crate::rows::corrupt("invoices.irn")))
             .collect()
+    }
+
+    async fn search_invoices(&self, search: &InvoiceSearch) -> StoreResult<Vec<InvoiceSummary>> {
+        let rows: Vec<SummaryRow> = crate::search::search_query::<sqlx::Sqlite>(search)
+            .build_query_as()
+            .fetch_all(&self.reader)
+            .await
+            .map_err(|e| db_error("search_invoices", e))?;
+        rows.into_iter().map(InvoiceSummary::try_from).collect()
+    }
+
+    async fn activity_since(
+        &self,
+        party: &str,
+        since: NaiveDateTime,
+    ) -> StoreResult<ActivityCounts> {
+        let (generated, cancelled, ewbs): (i64, i64, i64) =
+            crate::search::activity_query::<sqlx::Sqlite>(party, since)
+                .build_query_as()
+                .fetch_one(&self.reader)
+                .await
+                .map_err(|e| db_error("activity_since", e))?;
+        Ok(ActivityCounts {
+            generated: int(generated, "activity.generated")?,
+            cancelled: int(cancelled, "activity.cancelled")?,
+            ewbs: int(ewbs, "activity.ewbs")?,
+        })
     }
 }
 

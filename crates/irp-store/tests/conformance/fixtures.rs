@@ -82,6 +82,8 @@ pub fn user(user_name: &str, gstin: &str, client_ids: &[&str]) -> User {
 }
 
 pub const GSTIN: &str = "29AWGPV7107B1Z1";
+/// The buyer of [`invoice`]'s documents.
+pub const BUYER: &str = "29AAACB1234C1Z5";
 
 /// Creates client `C1` and user `ApiUser` (GSTIN [`GSTIN`]) mapped to it; returns the user.
 pub async fn account(store: &dyn Store) -> User {
@@ -129,6 +131,7 @@ pub fn invoice(n: u64, ack_no: u64) -> InvoiceRecord {
         status: InvoiceStatus::Active,
         portal: 1,
         generated_by: GSTIN.to_owned(),
+        buyer_gstin: Some(BUYER.to_owned()),
         signed_invoice: signed_invoice(n),
         signed_qr_code: format!("eyJhbGciOiJSUzI1NiJ9.qr-{n}.sig"),
         cancellation: None,

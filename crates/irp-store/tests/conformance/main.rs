@@ -22,6 +22,7 @@ mod fixtures;
 mod harness;
 mod invoices;
 mod registry;
+mod web;
 
 /// Instantiates each listed case once per backend (`irp_testkit::on_both_backends!`).
 macro_rules! conformance {
@@ -79,6 +80,9 @@ conformance! {
     registry::audit_rows_for_every_change,
     registry::audit_never_holds_secrets,
     registry::durable_across_instances,
+    web::web_sessions_slide_and_end,
+    web::search_lists_a_partys_documents_newest_first,
+    web::activity_counts_registrations_cancellations_and_ewbs,
 }
 
 /// `open` chooses the backend from the URL; SQLite creates the file and its directory.

@@ -432,6 +432,7 @@ async fn preload(store: Arc<dyn irp_store::Store>, count: u64) -> anyhow::Result
                 status: irp_store::InvoiceStatus::Active,
                 portal: 1,
                 generated_by: invoices::SELLERS[(n % 9) as usize].0.to_owned(),
+                buyer_gstin: None,
                 signed_invoice: stand_in_signed_invoice(&mut rng, n),
                 signed_qr_code: signed_qr.clone(),
                 cancellation: None,
