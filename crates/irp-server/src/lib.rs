@@ -14,3 +14,4 @@ pub mod settings;
 pub mod signing_pool;
 pub mod startup;
 pub mod state;
+pub mod web;

@@ -49,6 +49,8 @@ pub fn router(state: AppState) -> Router {
         .route("/.well-known/jwks.json", get(public::jwks))
         .route("/healthz", get(public::healthz))
         .route("/readyz", get(public::readyz))
+        .merge(crate::web::routes())
+        .fallback(crate::web::not_found)
         // Handlers read bodies themselves, so that an oversized body gets the NIC envelope.
         .layer(DefaultBodyLimit::disable())
         .with_state(state)

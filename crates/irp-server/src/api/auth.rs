@@ -88,7 +88,13 @@ pub async fn authenticate(
         .admit_user(&client_id, &user_key, Instant::now())
         .map_err(turned_away)?;
 
-    let user = check_password(&state, &client_id, &credentials).await?;
+    let user = check_password(
+        &state,
+        Some(&client_id),
+        &credentials.user_name,
+        &credentials.password,
+    )
+    .await?;
     if !user.gstin.eq_ignore_ascii_case(&gstin) {
         refused(&state, &user.user_name, "gstin").await;
         return Err(ApiError::code(Code::E1015));
@@ -112,40 +118,34 @@ pub async fn authenticate(
 /// so the time of an answer does not tell an unknown user, a deactivated one or a client it may
 /// not use from a wrong password. Only a user who may log in through this client has an attempt
 /// counted, reserved before the check, so that parallel guesses count one by one and nobody can
-/// lock a user out through a client that user may not use.
-async fn check_password(
+/// lock a user out through a client that user may not use. `client_id` is `None` for the web
+/// mode, which any active user may use.
+pub(crate) async fn check_password(
     state: &AppState,
-    client_id: &str,
-    credentials: &Credentials,
+    client_id: Option<&str>,
+    user_name: &str,
+    password: &str,
 ) -> Result<irp_store::User, ApiError> {
     let turn = state
         .login_gate
-        .turn(&credentials.user_name.to_lowercase())
+        .turn(&user_name.to_lowercase())
         .await
         .map_err(turned_away)?;
-    let user = state
-        .store
-        .user(&credentials.user_name)
-        .await
-        .or_code(Code::E5001)?;
+    let user = state.store.user(user_name).await.or_code(Code::E5001)?;
     let refusal = match &user {
         None => Some((Code::E1017, "unknown_user")),
         Some(user) if !user.active => Some((Code::E1014, "inactive")),
-        Some(user) if !user.client_ids.iter().any(|c| c == client_id) => {
+        Some(user)
+            if client_id.is_some_and(|client| !user.client_ids.iter().any(|c| c == client)) =>
+        {
             Some((Code::E1018, "client_not_mapped"))
         }
         Some(_) => None,
     };
-    let subject = user
-        .as_ref()
-        .map_or(credentials.user_name.as_str(), |u| u.user_name.as_str());
+    let subject = user.as_ref().map_or(user_name, |u| u.user_name.as_str());
     let subject = truncated(subject).to_owned();
     if let Some((code, reason)) = refusal {
-        verify(
-            &credentials.password,
-            secrets::decoy_password_hash().to_owned(),
-        )
-        .await?;
+        verify(password, secrets::decoy_password_hash().to_owned()).await?;
         drop(turn);
         refused(state, &subject, reason).await;
         return Err(ApiError::code(code));
@@ -168,7 +168,7 @@ async fn check_password(
         refused(state, &subject, "locked").await;
         return Err(ApiError::code(Code::E1014));
     }
-    if !verify(&credentials.password, user.password_hash.clone()).await? {
+    if !verify(password, user.password_hash.clone()).await? {
         drop(turn);
         refused(state, &subject, "password").await;
         tracing::warn!(user.name = %user.user_name, "failed login");
@@ -193,7 +193,7 @@ async fn verify(password: &str, hash: String) -> Result<bool, ApiError> {
 /// Records a refused login in the audit trail, up to the node's budget per minute; beyond it the
 /// refusal is logged instead. A failure to record is logged, not answered: the caller gets the
 /// refusal it was due.
-async fn refused(state: &AppState, subject: &str, reason: &str) {
+pub(crate) async fn refused(state: &AppState, subject: &str, reason: &str) {
     if !state.login_gate.audit_refusal(Instant::now()) {
         tracing::warn!(reason, "refused login not audited: too many this minute");
         return;
@@ -215,7 +215,7 @@ fn truncated(name: &str) -> &str {
 }
 
 /// `1007` with what to do: a login turned away before its password was checked.
-fn turned_away(refusal: Refusal) -> ApiError {
+pub(crate) fn turned_away(refusal: Refusal) -> ApiError {
     let message = match refusal {
         Refusal::RateLimited {
             retry_after_seconds,

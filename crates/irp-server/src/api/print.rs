@@ -36,17 +36,10 @@ pub async fn print(
     let printed_on = format_timestamp(state.clock.now());
     let printed_from = portal_name(state.settings.portal.id);
     let (content_type, content) = match format.as_str() {
-        "html" => {
-            let invoice = bind_stored(&signed_data, &record.irn)
-                .ok_or("the stored signed invoice does not bind")
-                .or_code(Code::E5001)?;
-            let qr_svg =
-                irp_core::qr::render_svg(&record.signed_qr_code, state.settings.print.qr_ecc)
-                    .or_code(Code::E5001)?;
-            let page = page(&record, &invoice, qr_svg, printed_from, printed_on);
-            let html = page.render().or_code(Code::E5001)?;
-            ("text/html; charset=utf-8", html)
-        }
+        "html" => (
+            "text/html; charset=utf-8",
+            print_html(&state, &record, &signed_data)?,
+        ),
         "json" => (
             "application/json; charset=utf-8",
             print_model_json(&record, &signed_data, printed_from, &printed_on),
@@ -66,8 +59,25 @@ pub async fn print(
     Ok(call.encrypted(&out))
 }
 
-fn portal_name(portal: u8) -> &'static str {
-    if portal == 2 { "IRP-2" } else { "IRP-1" }
+use crate::web::portal_name;
+
+/// The print view of `record` as HTML, from its stored signed data (`signed_data`), printed
+/// now by this portal: what the E1 API returns and what the web mode's print page shows.
+pub fn print_html(
+    state: &AppState,
+    record: &InvoiceRecord,
+    signed_data: &str,
+) -> Result<String, ApiError> {
+    let invoice = bind_stored(signed_data, &record.irn)
+        .ok_or("the stored signed invoice does not bind")
+        .or_code(Code::E5001)?;
+    let qr_svg = irp_core::qr::render_svg(&record.signed_qr_code, state.settings.print.qr_ecc)
+        .or_code(Code::E5001)?;
+    let printed_on = format_timestamp(state.clock.now());
+    let printed_from = portal_name(state.settings.portal.id);
+    page(record, &invoice, qr_svg, printed_from, printed_on)
+        .render()
+        .or_code(Code::E5001)
 }
 
 /// The print model (`format=json`): the registration facts and the signed invoice data as stored.
@@ -98,52 +108,52 @@ fn print_model_json(
 
 #[derive(Template)]
 #[template(path = "print.html")]
-struct PrintPage {
-    irn: String,
-    ack_no: u64,
-    ack_dt: String,
-    cancel_date: Option<String>,
-    doc_type: &'static str,
-    doc_no: String,
-    doc_date: String,
-    supply_type: &'static str,
-    reverse_charge: bool,
-    pos: String,
-    ewb: Option<String>,
-    qr_svg: String,
-    parties: Vec<Party>,
-    items: Vec<PrintItem>,
-    totals: Vec<(&'static str, String)>,
-    generated_at: &'static str,
-    printed_from: &'static str,
-    printed_on: String,
+pub(crate) struct PrintPage {
+    pub(crate) irn: String,
+    pub(crate) ack_no: u64,
+    pub(crate) ack_dt: String,
+    pub(crate) cancel_date: Option<String>,
+    pub(crate) doc_type: &'static str,
+    pub(crate) doc_no: String,
+    pub(crate) doc_date: String,
+    pub(crate) supply_type: &'static str,
+    pub(crate) reverse_charge: bool,
+    pub(crate) pos: String,
+    pub(crate) ewb: Option<String>,
+    pub(crate) qr_svg: String,
+    pub(crate) parties: Vec<Party>,
+    pub(crate) items: Vec<PrintItem>,
+    pub(crate) totals: Vec<(&'static str, String)>,
+    pub(crate) generated_at: &'static str,
+    pub(crate) printed_from: &'static str,
+    pub(crate) printed_on: String,
 }
 
-struct Party {
-    title: &'static str,
-    gstin: Option<String>,
-    legal_name: String,
-    trade_name: Option<String>,
-    address: String,
-    state: String,
-    pin: String,
+pub(crate) struct Party {
+    pub(crate) title: &'static str,
+    pub(crate) gstin: Option<String>,
+    pub(crate) legal_name: String,
+    pub(crate) trade_name: Option<String>,
+    pub(crate) address: String,
+    pub(crate) state: String,
+    pub(crate) pin: String,
 }
 
-struct PrintItem {
-    sl_no: String,
-    description: String,
-    hsn: String,
-    qty: String,
-    unit: String,
-    unit_price: String,
-    discount: String,
-    taxable: String,
-    rate: String,
-    igst: String,
-    cgst: String,
-    sgst: String,
-    cess: String,
-    total: String,
+pub(crate) struct PrintItem {
+    pub(crate) sl_no: String,
+    pub(crate) description: String,
+    pub(crate) hsn: String,
+    pub(crate) qty: String,
+    pub(crate) unit: String,
+    pub(crate) unit_price: String,
+    pub(crate) discount: String,
+    pub(crate) taxable: String,
+    pub(crate) rate: String,
+    pub(crate) igst: String,
+    pub(crate) cgst: String,
+    pub(crate) sgst: String,
+    pub(crate) cess: String,
+    pub(crate) total: String,
 }
 
 fn text(number: &Option<Number>) -> String {
@@ -169,7 +179,7 @@ fn address(lines: &[Option<&str>]) -> String {
         .join(", ")
 }
 
-fn page(
+pub(crate) fn page(
     record: &InvoiceRecord,
     invoice: &Invoice,
     qr_svg: String,

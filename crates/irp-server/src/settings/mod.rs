@@ -30,7 +30,7 @@ pub use names::{NOT_IMPLEMENTED, OTHER_VARIABLES, env_name, keys};
 pub use raw::RawSettings;
 pub use sections::{
     Ack, Auth, Cancel, Compat, Environment, Ewb, HsnMasterSource, Irn, Keys, Limits, Portal, Print,
-    ReportingLimit, Retrieval, Server, Signing, Validation,
+    ReportingLimit, Retrieval, Server, Signing, Validation, Web,
 };
 
 use lenient::{ErrorKind, Lenient};
@@ -55,6 +55,7 @@ pub struct Settings {
     pub validation: Validation,
     pub ewb: Ewb,
     pub print: Print,
+    pub web: Web,
     /// The validation settings as the core takes them, built by [`Settings::from_raw`] from
     /// `validation.*`, `reporting_limit.*`, `limits.max_items` and `irn.uppercase_docno`.
     #[serde(skip)]
@@ -68,7 +69,7 @@ pub struct Settings {
 /// Sections that differ between nodes: the portal's identity (P), where a node keeps its keys, and
 /// the limits a node sets for its own port. The auth key itself must be the same everywhere; it is
 /// compared by its fingerprint.
-pub const PER_NODE_SECTIONS: &[&str] = &["portal", "keys", "server"];
+pub const PER_NODE_SECTIONS: &[&str] = &["portal", "keys", "server", "web"];
 
 /// The first line of [`Settings::shared_text`]. Versions before it wrote no such line, so a
 /// registry whose text lacks it was written by one of them.

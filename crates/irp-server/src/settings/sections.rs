@@ -333,3 +333,24 @@ pub struct Print {
     #[serde(with = "forms::one")]
     pub qr_ecc: QrEcc,
 }
+
+/// The web mode (`docs/WEB.md`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Web {
+    /// A web session ends after this many minutes without a page asked for.
+    pub idle_minutes: i64,
+    /// Mark the session cookie `Secure` on every answer; without it, only on answers to requests
+    /// a TLS proxy forwarded with `X-Forwarded-Proto: https`. Set it when the portal is reached
+    /// over TLS only.
+    pub secure_cookies: bool,
+}
+
+impl Default for Web {
+    fn default() -> Web {
+        Web {
+            idle_minutes: 30,
+            secure_cookies: false,
+        }
+    }
+}

@@ -1,0 +1,425 @@
+//! The web mode in a real browser (headless Chromium over WebDriver), driving the real
+//! `irp serve` binary: what a taxpayer does, on the embedded registry, and criss-cross between
+//! two portals over one PostgreSQL registry. The SQLite flow saves a screenshot of every page it
+//! visits under `docs/screenshots/`.
+
+mod browser;
+#[path = "../cli/process.rs"]
+#[allow(dead_code)]
+mod process;
+
+use std::path::Path;
+use std::time::Duration;
+
+use irp_core::qr::QrEcc;
+use irp_testkit::fixtures::{BUYER, OTHER};
+
+use crate::browser::Browser;
+use crate::process::{SELLER, fresh_postgres, jwks_verifier, sandbox, serve, serve_portal};
+
+/// The sandbox user name and password of `gstin`.
+fn sandbox_user(data_dir: &Path, gstin: &str) -> (String, String) {
+    let sandbox = sandbox(data_dir);
+    let user = sandbox["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["gstin"] == gstin)
+        .unwrap();
+    (
+        user["username"].as_str().unwrap().to_owned(),
+        user["password"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn log_in(browser: &Browser, base: &str, user: &str, password: &str) {
+    browser.goto(&format!("{base}/login")).await;
+    browser.fill("#user_name", user).await;
+    browser.fill("#password", password).await;
+    browser.click("main form button[type=submit]").await;
+    // The answer has loaded: the dashboard, or the login page with the refusal.
+    browser.find("#today-generated, .notice.error").await;
+}
+
+/// Waits until the text of `css` is `expected` (the script updates totals as one types).
+async fn wait_for_text(browser: &Browser, css: &str, expected: &str) {
+    for _ in 0..50 {
+        if browser.text(css).await == expected {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(browser.text(css).await, expected, "{css}");
+}
+
+/// Fills item row `index` of the generate form.
+async fn fill_item(browser: &Browser, index: usize, item: [&str; 6]) {
+    let [description, hsn, service, qty, price, rate] = item;
+    browser
+        .fill(&format!("#item_desc_{index}"), description)
+        .await;
+    browser.fill(&format!("#item_hsn_{index}"), hsn).await;
+    browser
+        .select(&format!("#item_service_{index}"), service)
+        .await;
+    browser.fill(&format!("#item_qty_{index}"), qty).await;
+    browser.fill(&format!("#item_price_{index}"), price).await;
+    browser.fill(&format!("#item_rate_{index}"), rate).await;
+}
+
+/// Starts a form for document `number` to buyer `buyer`, filled from the register.
+async fn start_form(browser: &Browser, base: &str, number: &str, buyer: &str) {
+    browser.goto(&format!("{base}/invoices/new")).await;
+    browser.fill("#doc_no", number).await;
+    browser.fill("#buyer_gstin", buyer).await;
+    browser.click("button[value=lookup]").await;
+    let name = browser.find("#buyer_name").await;
+    assert!(
+        !name
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+            .is_empty(),
+        "the buyer is filled from the register"
+    );
+    // What was typed before the post-back is kept.
+    assert_eq!(
+        browser.find("#doc_no").await.prop("value").await.unwrap(),
+        Some(number.to_owned())
+    );
+}
+
+/// The form token of the page shown.
+async fn form_token(browser: &Browser) -> String {
+    let source = browser.source().await;
+    let start = source.find("name=\"csrf\" value=\"").expect("a form token") + 19;
+    source[start..start + 64].to_owned()
+}
+
+async fn signed_json(base: &str, cookie: &str, irn: &str) -> serde_json::Value {
+    let response = reqwest::Client::new()
+        .get(format!("{base}/invoices/{irn}/signed.json"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    serde_json::from_str(&response.text().await.unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taxpayer_works_in_the_browser_on_sqlite() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let temp = tempfile::tempdir().unwrap();
+    let server = serve(temp.path(), None);
+    let base = server.address.clone();
+    let (user, password) = sandbox_user(temp.path(), SELLER);
+
+    // A logged-out user is sent to the login page; a wrong password is refused.
+    browser.goto(&format!("{base}/dashboard")).await;
+    assert_eq!(browser.path().await, "/login");
+    browser.screenshot("login").await;
+    log_in(&browser, &base, &user, "not-the-password").await;
+    assert_eq!(
+        browser.text(".notice.error").await,
+        "Wrong user name or password."
+    );
+    assert_eq!(
+        browser
+            .find("#user_name")
+            .await
+            .prop("value")
+            .await
+            .unwrap(),
+        Some(user.clone()),
+        "the user name typed is kept"
+    );
+    browser.screenshot("login-refused").await;
+
+    log_in(&browser, &base, &user, &password).await;
+    assert_eq!(browser.path().await, "/dashboard");
+    assert_eq!(browser.text("#today-generated").await, "0");
+    browser.screenshot("dashboard").await;
+
+    // Generate by form: two items at different rates to a buyer of another state (IGST).
+    start_form(&browser, &base, "WEB/1", OTHER).await;
+    fill_item(
+        &browser,
+        0,
+        ["Cotton shirts", "61091000", "N", "10", "100", "5"],
+    )
+    .await;
+    browser.click("button[value=add]").await;
+    fill_item(
+        &browser,
+        1,
+        ["Consulting", "998311", "Y", "1", "1000", "18"],
+    )
+    .await;
+    // 1,000 + 5 % and 1,000 + 18 %: the script's totals, as typed.
+    wait_for_text(&browser, "#invoice-total", "2230.00").await;
+    assert_eq!(browser.text("[data-total=igst]").await, "230.00");
+    browser.screenshot("generate").await;
+    browser.click("#generate").await;
+    let path = browser.path().await;
+    assert!(path.ends_with("?new=1"), "the e-invoice's page: {path}");
+    let irn = browser.text("#irn").await;
+    assert_eq!(irn.len(), 64);
+    assert_eq!(browser.text("#status").await, "Active");
+    let source = browser.source().await;
+    assert!(source.contains("Cotton shirts") && source.contains("998311"));
+    browser.screenshot("e-invoice").await;
+
+    // The signed JSON verifies against the portal's published keys.
+    let cookie = browser.session_cookie().await;
+    let signed = signed_json(&base, &cookie, &irn).await;
+    let verifier = jwks_verifier(&base).await;
+    let qr = signed["SignedQRCode"].as_str().unwrap().to_owned();
+    let verified = verifier.verify(&qr).expect("the QR code verifies");
+    assert!(verified.data.contains(&irn));
+    verifier
+        .verify(signed["SignedInvoice"].as_str().unwrap())
+        .expect("the signed invoice verifies");
+
+    // Print view.
+    browser.goto(&format!("{base}/invoices/{irn}/print")).await;
+    assert!(browser.source().await.contains("WEB/1"));
+    browser.screenshot("print").await;
+
+    // Verify: the token pasted, a picture of the QR code, a tampered token.
+    browser.goto(&format!("{base}/verify")).await;
+    browser.fill("#token", &qr).await;
+    browser.click("main form button[type=submit]").await;
+    let verdict = browser.text("#verdict").await;
+    assert!(
+        verdict.contains("Valid") && verdict.contains("IRP-1"),
+        "{verdict}"
+    );
+    assert!(browser.text("#facts").await.contains(&irn));
+    browser.screenshot("verify").await;
+
+    let picture = temp.path().join("qr.png");
+    std::fs::write(
+        &picture,
+        irp_core::qr::render_png(&qr, QrEcc::M, 4).unwrap(),
+    )
+    .unwrap();
+    browser.goto(&format!("{base}/verify")).await;
+    browser
+        .find("#image")
+        .await
+        .send_keys(picture.to_str().unwrap())
+        .await
+        .unwrap();
+    browser.click("main form button[type=submit]").await;
+    assert!(browser.text("#verdict").await.contains("Valid"));
+    assert!(browser.text("#facts").await.contains("WEB/1"));
+    browser.screenshot("verify-picture").await;
+
+    let mut tampered: Vec<char> = qr.chars().collect();
+    let middle = qr.find('.').unwrap() + 20;
+    tampered[middle] = if tampered[middle] == 'A' { 'B' } else { 'A' };
+    browser.goto(&format!("{base}/verify")).await;
+    browser
+        .fill("#token", &tampered.into_iter().collect::<String>())
+        .await;
+    browser.click("main form button[type=submit]").await;
+    assert!(browser.text("#verdict").await.starts_with("Not valid"));
+    browser.screenshot("verify-tampered").await;
+
+    // The validation report: every error, next to its field, with what was typed kept.
+    start_form(&browser, &base, "WEB/2", OTHER).await;
+    fill_item(&browser, 0, ["Widgets", "12", "N", "1", "100", "5"]).await;
+    browser.click("#generate").await;
+    let report = browser.text("#report").await;
+    assert!(
+        report.contains("2140") && report.contains("ItemList[0].HsnCd"),
+        "{report}"
+    );
+    assert!(
+        !browser
+            .find("#item_hsn_0 ~ .field-error")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        browser
+            .find("#item_desc_0")
+            .await
+            .prop("value")
+            .await
+            .unwrap(),
+        Some("Widgets".to_owned())
+    );
+    browser.screenshot("validation-report").await;
+
+    // Names are shown as text, never as markup. The schema refuses `"` in names, and the
+    // report of that refusal shows the value typed back as text too.
+    let hostile = "<script>alert(1)</script>'><img src=x onerror=alert(2)>";
+    start_form(&browser, &base, "WEB/3", BUYER).await;
+    browser.fill("#buyer_name", hostile).await;
+    fill_item(&browser, 0, [hostile, "61091000", "N", "2", "50", "12"]).await;
+    browser.click("#generate").await;
+    let escaped_irn = browser.text("#irn").await;
+    let shown = browser.text("main").await;
+    assert!(shown.contains(hostile), "{shown}");
+    assert!(!browser.exists("img[src=x]").await);
+    assert!(browser.client.get_alert_text().await.is_err(), "no alert");
+    browser.screenshot("escaping").await;
+
+    // A forged POST is refused: without the form token, and from another origin.
+    let token = form_token(&browser).await;
+    let cancel_url = format!("{base}/invoices/{escaped_irn}/cancel");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let forged = http
+        .post(&cancel_url)
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("reason=1&remark=forged")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    let cross_site = http
+        .post(&cancel_url)
+        .header("cookie", &cookie)
+        .header("origin", "https://elsewhere.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={token}&reason=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), 403);
+    browser
+        .goto(&format!("{base}/invoices/{escaped_irn}"))
+        .await;
+    assert_eq!(browser.text("#status").await, "Active");
+
+    // Cancel, after the confirmation step.
+    browser.click("a.danger").await;
+    browser.select("#reason", "2").await;
+    browser.fill("#remark", "Wrong quantity").await;
+    browser.screenshot("cancel").await;
+    browser.click("main form button[type=submit]").await;
+    assert!(browser.text("#status").await.starts_with("Cancelled"));
+    assert!(!browser.exists("a.danger").await, "no second cancel");
+    browser.screenshot("cancelled").await;
+
+    // Search and the dashboard.
+    browser.goto(&format!("{base}/invoices?doc_no=WEB/1")).await;
+    let rows = browser.text("table.docs tbody").await;
+    assert!(rows.contains("WEB/1") && !rows.contains("WEB/3"), "{rows}");
+    browser.goto(&format!("{base}/invoices?status=CNL")).await;
+    assert!(browser.text("table.docs tbody").await.contains("WEB/3"));
+    browser.screenshot("search").await;
+    browser.goto(&format!("{base}/dashboard")).await;
+    assert_eq!(browser.text("#today-generated").await, "2");
+    assert_eq!(browser.text("#today-cancelled").await, "1");
+
+    // Log out: the session ends, and its cookie no longer opens a page.
+    browser.click("form.logout button").await;
+    assert_eq!(browser.path().await, "/login?bye=1");
+    browser.goto(&format!("{base}/dashboard")).await;
+    assert_eq!(browser.path().await, "/login");
+    let after = http
+        .get(format!("{base}/invoices/{irn}"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), 303);
+    assert_eq!(after.headers()["location"], "/login?expired=1");
+
+    // Lockout: five wrong passwords lock the user, and then the right one is refused too.
+    let (other_user, other_password) = sandbox_user(temp.path(), BUYER);
+    for _ in 0..5 {
+        log_in(&browser, &base, &other_user, "wrong-password").await;
+    }
+    log_in(&browser, &base, &other_user, &other_password).await;
+    assert!(browser.text(".notice.error").await.contains("locked"));
+    assert_eq!(browser.path().await, "/login");
+    browser.screenshot("locked").await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_at_one_portal_cancelled_at_the_other_over_postgres() {
+    let Some(database) = fresh_postgres().await else {
+        return;
+    };
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let temp = tempfile::tempdir().unwrap();
+    let first = serve_portal(temp.path(), Some(database.url()), 1);
+    let second = serve_portal(temp.path(), Some(database.url()), 2);
+    let (user, password) = sandbox_user(temp.path(), SELLER);
+
+    // At IRP-1: log in and upload an INV-01 file.
+    log_in(&browser, &first.address, &user, &password).await;
+    browser
+        .goto(&format!("{}/invoices/new", first.address))
+        .await;
+    let file = temp.path().join("invoice.json");
+    std::fs::write(&file, process::invoice("CROSS/1")).unwrap();
+    browser
+        .find("#file")
+        .await
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    browser
+        .click("form[action='/invoices/upload'] button")
+        .await;
+    let irn = browser.text("#irn").await;
+    assert_eq!(irn.len(), 64);
+
+    // At IRP-2, the same session (the registry holds it): find, view, print, cancel.
+    browser
+        .goto(&format!("{}/invoices?doc_no=CROSS/1", second.address))
+        .await;
+    browser.click("table.docs tbody a").await;
+    assert_eq!(browser.text("#irn").await, irn);
+    let source = browser.source().await;
+    assert!(source.contains("<td>IRP-1</td>"), "registered at IRP-1");
+    assert!(
+        source.contains("e-Invoice <span>IRP-2</span>"),
+        "shown by IRP-2"
+    );
+    browser
+        .goto(&format!("{}/invoices/{irn}/print", second.address))
+        .await;
+    assert!(browser.source().await.contains("CROSS/1"));
+    browser
+        .goto(&format!("{}/invoices/{irn}/cancel", second.address))
+        .await;
+    browser.select("#reason", "1").await;
+    browser.click("main form button[type=submit]").await;
+    assert!(browser.text("#status").await.starts_with("Cancelled"));
+
+    // And IRP-1 sees the cancellation at once.
+    browser
+        .goto(&format!("{}/invoices/{irn}", first.address))
+        .await;
+    assert!(browser.text("#status").await.starts_with("Cancelled"));
+
+    // Logging in at IRP-2 with the same credentials works too.
+    log_in(&browser, &second.address, &user, &password).await;
+    assert_eq!(browser.path().await, "/dashboard");
+    browser.close().await;
+}
