@@ -67,6 +67,14 @@ ensure_postgres() {
 }
 ensure_postgres
 
+# Issue 16: the web mode's tests drive headless Chromium through chromedriver (Debian's
+# `chromium` and `chromium-driver`), installed when missing; in CI they fail rather than skip
+# without it.
+if ! command -v chromedriver >/dev/null 2>&1; then
+    echo "== installing Chromium and chromedriver (Debian packages)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
 # Issue 23: every scratch database of this run carries the run's identifier, so that afterwards
 # the run can be shown to have left none behind; stale ones of killed runs are swept first.
 export IRP_TEST_RUN_ID="run-$(date +%s)-$$"

@@ -88,6 +88,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
         println!("  … {} users in all", sandbox.users.len());
     }
+    // The web mode is served at the same address; the sandbox users log in there too.
+    let who = if portal.sandbox.is_some() {
+        " (sandbox users log in with their user name and password)"
+    } else {
+        ""
+    };
+    println!("Web mode: http://{address}/{who}");
     let name = portal.state.settings.irp_name();
     tracing::info!(portal = name, address = %address, store = portal.state.store.backend(), "ready: serving http://{address}");
     irp_server::router::serve(listener, portal.state, shutdown_signal()).await?;
