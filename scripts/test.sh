@@ -68,11 +68,11 @@ ensure_postgres() {
 ensure_postgres
 
 # Issue 16: the web mode's tests drive headless Chromium through chromedriver (Debian's
-# `chromium` and `chromium-driver`), installed when missing; in CI they fail rather than skip
-# without it.
-if ! command -v chromedriver >/dev/null 2>&1; then
-    echo "== installing Chromium and chromedriver (Debian packages)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+# `chromium` and `chromium-driver`) and render PDF prints with `pdftoppm` (`poppler-utils`),
+# installed when missing; in CI they fail rather than skip without them.
+if ! command -v chromedriver >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then
+    echo "== installing Chromium, chromedriver and poppler-utils (Debian packages)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver poppler-utils >/dev/null
 fi
 
 # Issue 23: every scratch database of this run carries the run's identifier, so that afterwards

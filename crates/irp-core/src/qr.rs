@@ -97,6 +97,36 @@ fn encode(text: &str, ecc: QrEcc) -> Result<QrCode, QrError> {
     Err(QrError::TooLong)
 }
 
+/// The modules of a QR code, row by row from the top left, `true` for dark; the quiet zone
+/// around them is the drawer's to leave (4 modules). For drawing the code at any size, as the
+/// PDF print does with one filled rectangle per run of dark modules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QrModules {
+    /// Modules on a side.
+    pub width: usize,
+    pub dark: Vec<bool>,
+}
+
+impl QrModules {
+    /// Whether the module at column `x`, row `y` is dark.
+    pub fn is_dark(&self, x: usize, y: usize) -> bool {
+        self.dark[y * self.width + x]
+    }
+}
+
+/// The modules of `text`'s code: the same symbol [`render_svg`] and [`render_png`] draw.
+pub fn modules(text: &str, ecc: QrEcc) -> Result<QrModules, QrError> {
+    let code = encode(text, ecc)?;
+    Ok(QrModules {
+        width: code.width(),
+        dark: code
+            .to_colors()
+            .into_iter()
+            .map(|color| color == Color::Dark)
+            .collect(),
+    })
+}
+
 /// Renders `text` as an SVG document (black on white, 4-module quiet zone, 4 user units per
 /// module; it scales freely).
 pub fn render_svg(text: &str, ecc: QrEcc) -> Result<String, QrError> {
@@ -254,6 +284,31 @@ mod tests {
                 char::from(ALPHABET[(state % 64) as usize])
             })
             .collect()
+    }
+
+    #[test]
+    fn modules_are_the_symbol_the_png_draws() {
+        let text = jws_like();
+        let symbol = modules(&text, QrEcc::M).unwrap();
+        assert_eq!(symbol.dark.len(), symbol.width * symbol.width);
+        // One pixel per module: the PNG is the modules inside a 4-module white border.
+        let png = render_png(&text, QrEcc::M, 1).unwrap();
+        let decoder = png::Decoder::new(std::io::Cursor::new(png));
+        let mut reader = decoder.read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+        let frame = reader.next_frame(&mut pixels).unwrap();
+        let side = frame.width as usize;
+        assert_eq!(side, symbol.width + 2 * QUIET_ZONE);
+        let dark_pixel =
+            |x: usize, y: usize| pixels[y * frame.line_size + x / 8] & (0x80 >> (x % 8)) == 0;
+        for y in 0..side {
+            for x in 0..side {
+                let inside = (QUIET_ZONE..QUIET_ZONE + symbol.width).contains(&x)
+                    && (QUIET_ZONE..QUIET_ZONE + symbol.width).contains(&y);
+                let expected = inside && symbol.is_dark(x - QUIET_ZONE, y - QUIET_ZONE);
+                assert_eq!(dark_pixel(x, y), expected, "module ({x}, {y})");
+            }
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod connections;
 pub mod envelope;
 pub mod headers;
 pub mod login_gate;
+pub mod pdf;
 pub mod router;
 pub mod sandbox;
 pub mod secrets;

@@ -44,6 +44,30 @@ pub fn invoice(number: &str, date: NaiveDate) -> Vec<u8> {
     .expect("a JSON value serialises")
 }
 
+/// Like [`invoice`], with `items` items of 10 × ₹100.50 less ₹5 at 5 % GST, each with a
+/// description long enough to wrap in a printed table.
+pub fn invoice_with_items(number: &str, date: NaiveDate, items: usize) -> Vec<u8> {
+    let list: Vec<Value> = (1..=items)
+        .map(|n| {
+            json!({"SlNo": n.to_string(), "IsServc": "N",
+                   "PrdDesc": format!("Cotton T-shirt, crew neck, size {n}, pack of ten, blue and white stripes"),
+                   "HsnCd": "61091000", "Qty": 10, "Unit": "NOS", "UnitPrice": 100.50, "TotAmt": 1005,
+                   "Discount": 5, "AssAmt": 1000, "GstRt": 5, "CgstAmt": 25, "SgstAmt": 25, "TotItemVal": 1050})
+        })
+        .collect();
+    let count = items as u64;
+    serde_json::to_vec(&json!({
+        "Version": "1.1",
+        "TranDtls": {"TaxSch": "GST", "SupTyp": "B2B"},
+        "DocDtls": {"Typ": "INV", "No": number, "Dt": doc_date(date)},
+        "SellerDtls": {"Gstin": SELLER, "LglNm": "Sandbox Large 29", "Addr1": "1 MG Road", "Loc": "Bengaluru", "Pin": 560001, "Stcd": "29"},
+        "BuyerDtls": {"Gstin": BUYER, "LglNm": "XYZ company pvt ltd", "Pos": "29", "Addr1": "7th block", "Loc": "Bengaluru", "Pin": 562160, "Stcd": "29"},
+        "ItemList": list,
+        "ValDtls": {"AssVal": 1000 * count, "CgstVal": 25 * count, "SgstVal": 25 * count, "TotInvVal": 1050 * count}
+    }))
+    .expect("a JSON value serialises")
+}
+
 /// A plain GET, its body as text.
 pub async fn http_get(url: &str) -> String {
     reqwest::get(url)

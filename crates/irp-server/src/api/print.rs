@@ -35,31 +35,78 @@ pub async fn print(
     let signed_data = signed_data(&record)?;
     let printed_on = format_timestamp(state.clock.now());
     let printed_from = portal_name(state.settings.portal.id);
-    let (content_type, content) = match format.as_str() {
+    let (content_type, bytes) = match format.as_str() {
         "html" => (
             "text/html; charset=utf-8",
-            print_html(&state, &record, &signed_data)?,
+            print_html(&state, &record, &signed_data)?.into_bytes(),
+        ),
+        "pdf" => (
+            "application/pdf",
+            print_pdf(&state, &record, &signed_data).await?,
         ),
         "json" => (
             "application/json; charset=utf-8",
-            print_model_json(&record, &signed_data, printed_from, &printed_on),
+            print_model_json(&record, &signed_data, printed_from, &printed_on).into_bytes(),
         ),
         _ => return Err(ApiError::code(Code::E2142)),
     };
-    let mut out = String::with_capacity(content.len() * 4 / 3 + 256);
+    let mut out = String::with_capacity(bytes.len() * 4 / 3 + 256);
     let mut object = ObjectWriter::open(&mut out);
     object.str("Irn", record.irn.as_str());
     object.str("Format", &format);
     object.str("ContentType", content_type);
-    object.str(
-        "Content",
-        &irp_core::protocol::encode_base64(content.as_bytes()),
-    );
+    object.str("Content", &irp_core::protocol::encode_base64(&bytes));
     object.close();
     Ok(call.encrypted(&out))
 }
 
 use crate::web::portal_name;
+
+/// The print of `record` as an A4 PDF, printed now by this portal (`crate::pdf`), made on a
+/// blocking thread: a few milliseconds of a core.
+pub async fn print_pdf(
+    state: &AppState,
+    record: &InvoiceRecord,
+    signed_data: &str,
+) -> Result<Vec<u8>, ApiError> {
+    let record = record.clone();
+    let signed_data = signed_data.to_owned();
+    let printed_from = portal_name(state.settings.portal.id);
+    let printed_on = format_timestamp(state.clock.now());
+    let ecc = state.settings.print.qr_ecc;
+    tokio::task::spawn_blocking(move || {
+        render_pdf(&record, &signed_data, printed_from, printed_on, ecc)
+    })
+    .await
+    .or_code(Code::E5001)?
+    .or_code(Code::E5001)
+}
+
+/// Why a PDF print could not be made; the portal's own failure, never the caller's.
+#[derive(Debug, thiserror::Error)]
+pub enum PrintError {
+    #[error("the stored signed invoice does not bind")]
+    Unbound,
+    #[error(transparent)]
+    Qr(#[from] irp_core::qr::QrError),
+    #[error(transparent)]
+    Pdf(#[from] crate::pdf::PdfError),
+}
+
+/// The PDF of a registered document from its stored signed data, as printed from `printed_from`
+/// at `printed_on`. Public for the benchmark (`benches/print_pdf.rs`).
+pub fn render_pdf(
+    record: &InvoiceRecord,
+    signed_data: &str,
+    printed_from: &'static str,
+    printed_on: String,
+    ecc: irp_core::qr::QrEcc,
+) -> Result<Vec<u8>, PrintError> {
+    let invoice = bind_stored(signed_data, &record.irn).ok_or(PrintError::Unbound)?;
+    let qr = irp_core::qr::modules(&record.signed_qr_code, ecc)?;
+    let page = page(record, &invoice, String::new(), printed_from, printed_on);
+    Ok(crate::pdf::render(&page, &qr)?)
+}
 
 /// The print view of `record` as HTML, from its stored signed data (`signed_data`), printed
 /// now by this portal: what the E1 API returns and what the web mode's print page shows.

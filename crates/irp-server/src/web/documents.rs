@@ -362,6 +362,31 @@ pub async fn print(
     Ok(response)
 }
 
+/// `GET /invoices/{irn}/print.pdf`: the A4 PDF (`crate::pdf`), to download or print.
+pub async fn print_pdf(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(irn): Path<String>,
+) -> Result<Response, WebError> {
+    let record = own_record(&state, &user, &irn).await?;
+    let data = signed_data(&record).map_err(|_| WebError::Internal)?;
+    let pdf = crate::api::print::print_pdf(&state, &record, &data)
+        .await
+        .map_err(|_| WebError::Internal)?;
+    let mut response = pdf.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let file = format!("inline; filename=\"e-invoice-{}.pdf\"", record.irn);
+    if let Ok(value) = HeaderValue::from_str(&file) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
 /// `GET /invoices/{irn}/signed.json`: what the generate API returns for the document, to keep.
 pub async fn signed_json(
     State(state): State<AppState>,

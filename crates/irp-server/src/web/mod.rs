@@ -39,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/invoices/lookup/{gstin}", get(form::lookup))
         .route("/invoices/{irn}", get(documents::view))
         .route("/invoices/{irn}/print", get(documents::print))
+        .route("/invoices/{irn}/print.pdf", get(documents::print_pdf))
         .route("/invoices/{irn}/signed.json", get(documents::signed_json))
         .route(
             "/invoices/{irn}/cancel",

@@ -384,7 +384,14 @@ async fn printing(backend: Backend) {
     .unwrap();
     assert_eq!(model["Invoice"]["Irn"], irn);
     assert_eq!(model["GeneratedAt"], "IRP-1");
-    assert_eq!(print("pdf", None).await.error_codes(), ["2142"]);
+    // The PDF (`format=pdf`): an A4 document made in-process (rendered and scanned in
+    // crates/irp/tests/web).
+    let pdf = print("pdf", None).await.data.unwrap();
+    assert_eq!(pdf["ContentType"], "application/pdf");
+    let bytes =
+        irp_core::protocol::decode_base64(pdf["Content"].as_str().unwrap().as_bytes()).unwrap();
+    assert!(bytes.starts_with(b"%PDF-") && bytes.ends_with(b"%%EOF"));
+    assert_eq!(print("docx", None).await.error_codes(), ["2142"]);
     assert_eq!(print("html", Some("X")).await.error_codes(), ["3098"]);
     // Cancelled invoices print with a visible mark and the date.
     client.cancel(irn, "3", None).await.unwrap();

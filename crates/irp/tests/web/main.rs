@@ -97,6 +97,69 @@ async fn form_token(browser: &Browser) -> String {
     source[start..start + 64].to_owned()
 }
 
+/// The PDF print of `irn`, downloaded as the logged-in user.
+async fn pdf(base: &str, cookie: &str, irn: &str) -> Vec<u8> {
+    let response = reqwest::Client::new()
+        .get(format!("{base}/invoices/{irn}/print.pdf"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    response.bytes().await.unwrap().to_vec()
+}
+
+/// Renders each page of `pdf` to PNG with `pdftoppm` (poppler), as a reader would see it, and
+/// returns the pages; the first page is also cropped to its top-right corner, where the QR code
+/// is, at 300 dpi, which is returned first.
+fn render_pages(pdf: &[u8], dir: &Path) -> (Vec<u8>, usize) {
+    let file = dir.join("print.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let run = |args: &[&str], prefix: &str| {
+        let status = std::process::Command::new("pdftoppm")
+            .args(args)
+            .arg(&file)
+            .arg(dir.join(prefix))
+            .status()
+            .expect("pdftoppm runs (scripts/test.sh installs poppler-utils)");
+        assert!(status.success());
+    };
+    // The QR code is 4.5 cm square, 36 pt below the top and 36 pt left of the right edge.
+    run(
+        &[
+            "-png",
+            "-gray",
+            "-r",
+            "300",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-x",
+            "1650",
+            "-y",
+            "40",
+            "-W",
+            "850",
+            "-H",
+            "850",
+            "-singlefile",
+        ],
+        "corner",
+    );
+    run(&["-png", "-r", "40"], "page");
+    let pages = std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|entry| {
+            let name = entry.as_ref().unwrap().file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("page") && name.ends_with(".png")
+        })
+        .count();
+    (std::fs::read(dir.join("corner.png")).unwrap(), pages)
+}
+
 async fn signed_json(base: &str, cookie: &str, irn: &str) -> serde_json::Value {
     let response = reqwest::Client::new()
         .get(format!("{base}/invoices/{irn}/signed.json"))
@@ -170,6 +233,7 @@ async fn a_taxpayer_works_in_the_browser_on_sqlite() {
     assert_eq!(browser.text("[data-total=igst]").await, "230.00");
     browser.screenshot("generate").await;
     browser.click("#generate").await;
+    browser.find("#irn, #report").await;
     let path = browser.path().await;
     assert!(path.ends_with("?new=1"), "the e-invoice's page: {path}");
     let irn = browser.text("#irn").await;
@@ -190,10 +254,52 @@ async fn a_taxpayer_works_in_the_browser_on_sqlite() {
         .verify(signed["SignedInvoice"].as_str().unwrap())
         .expect("the signed invoice verifies");
 
+    // The PDF: rendered as a reader shows it, its QR code scanned from the picture verifies.
+    let printed = pdf(&base, &cookie, &irn).await;
+    let pages_dir = tempfile::tempdir().unwrap();
+    let (corner, pages) = render_pages(&printed, pages_dir.path());
+    assert_eq!(pages, 1);
+    let scanned = irp_core::qr::decode_png(&corner).unwrap();
+    assert_eq!(
+        scanned,
+        vec![qr.clone()],
+        "the printed QR code is the SignedQRCode"
+    );
+    verifier
+        .verify(&scanned[0])
+        .expect("the scanned code verifies");
+
     // Print view.
     browser.goto(&format!("{base}/invoices/{irn}/print")).await;
     assert!(browser.source().await.contains("WEB/1"));
     browser.screenshot("print").await;
+
+    // A 50-item invoice uploaded: its PDF continues on a second page, and its QR code scans.
+    browser.goto(&format!("{base}/invoices/new")).await;
+    let file = temp.path().join("fifty.json");
+    std::fs::write(
+        &file,
+        irp_testkit::fixtures::invoice_with_items("WEB/50", irp_testkit::fixtures::ist_today(), 50),
+    )
+    .unwrap();
+    browser
+        .find("#file")
+        .await
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    browser
+        .click("form[action='/invoices/upload'] button")
+        .await;
+    let fifty = browser.text("#irn").await;
+    let fifty_qr = signed_json(&base, &cookie, &fifty).await["SignedQRCode"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let fifty_dir = tempfile::tempdir().unwrap();
+    let (corner, pages) = render_pages(&pdf(&base, &cookie, &fifty).await, fifty_dir.path());
+    assert!(pages >= 2, "{pages} pages");
+    assert_eq!(irp_core::qr::decode_png(&corner).unwrap(), vec![fifty_qr]);
 
     // Verify: the token pasted, a picture of the QR code, a tampered token.
     browser.goto(&format!("{base}/verify")).await;
@@ -240,6 +346,7 @@ async fn a_taxpayer_works_in_the_browser_on_sqlite() {
     start_form(&browser, &base, "WEB/2", OTHER).await;
     fill_item(&browser, 0, ["Widgets", "12", "N", "1", "100", "5"]).await;
     browser.click("#generate").await;
+    browser.find("#irn, #report").await;
     let report = browser.text("#report").await;
     assert!(
         report.contains("2140") && report.contains("ItemList[0].HsnCd"),
@@ -272,6 +379,7 @@ async fn a_taxpayer_works_in_the_browser_on_sqlite() {
     browser.fill("#buyer_name", hostile).await;
     fill_item(&browser, 0, [hostile, "61091000", "N", "2", "50", "12"]).await;
     browser.click("#generate").await;
+    browser.find("#irn, #report").await;
     let escaped_irn = browser.text("#irn").await;
     let shown = browser.text("main").await;
     assert!(shown.contains(hostile), "{shown}");
@@ -328,11 +436,12 @@ async fn a_taxpayer_works_in_the_browser_on_sqlite() {
     assert!(browser.text("table.docs tbody").await.contains("WEB/3"));
     browser.screenshot("search").await;
     browser.goto(&format!("{base}/dashboard")).await;
-    assert_eq!(browser.text("#today-generated").await, "2");
+    assert_eq!(browser.text("#today-generated").await, "3");
     assert_eq!(browser.text("#today-cancelled").await, "1");
 
     // Log out: the session ends, and its cookie no longer opens a page.
     browser.click("form.logout button").await;
+    browser.find("#user_name").await;
     assert_eq!(browser.path().await, "/login?bye=1");
     browser.goto(&format!("{base}/dashboard")).await;
     assert_eq!(browser.path().await, "/login");
