@@ -253,7 +253,7 @@ pub async fn list(
 
 /// The record of `irn` if `user` may see it (as supplier or operator), registered at either
 /// portal; otherwise "not found", never "not yours".
-async fn own_record(
+pub(crate) async fn own_record(
     state: &AppState,
     user: &WebUser,
     irn: &str,
@@ -272,6 +272,8 @@ struct ViewPage {
     print: PrintPage,
     status: &'static str,
     cancellable: bool,
+    /// Active and without an active e-way bill.
+    ewb_possible: bool,
     ewb: Option<EwbView>,
     just_generated: bool,
 }
@@ -331,6 +333,7 @@ pub async fn view(
         print,
         status: status_label(record.status),
         cancellable: active && in_window,
+        ewb_possible: active && ewb.as_ref().is_none_or(|e| e.status != EwbStatus::Active),
         ewb: ewb.as_ref().map(EwbView::from),
         just_generated: query.as_deref().is_some_and(|q| q.contains("new=1")),
     }))

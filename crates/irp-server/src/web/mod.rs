@@ -6,6 +6,7 @@
 
 mod assets;
 mod documents;
+mod ewb;
 mod form;
 mod input;
 mod login;
@@ -45,6 +46,9 @@ pub fn routes() -> Router<AppState> {
             "/invoices/{irn}/cancel",
             get(documents::cancel_page).post(documents::cancel),
         )
+        .route("/invoices/{irn}/ewb", get(ewb::form).post(ewb::generate))
+        .route("/ewb/{number}", get(ewb::view))
+        .route("/ewb/{number}/cancel", post(ewb::cancel))
         .route("/verify", get(verify::page).post(verify::submit))
         .route("/assets/{name}", get(assets::serve))
 }

@@ -274,6 +274,40 @@ async fn a_taxpayer_works_in_the_browser_on_sqlite() {
     assert!(browser.source().await.contains("WEB/1"));
     browser.screenshot("print").await;
 
+    // An e-way bill from the e-invoice: Part B by road, the distance the portal estimates.
+    browser.goto(&format!("{base}/invoices/{irn}")).await;
+    browser.click("#new-ewb").await;
+    let estimate = browser.text("#estimate").await;
+    let estimate_km = estimate.trim_end_matches(" km").to_owned();
+    assert!(
+        estimate_km.parse::<u32>().unwrap() > 500,
+        "Bengaluru to Mumbai: {estimate}"
+    );
+    browser.fill("#vehicle", "KA12AB1234").await;
+    browser.screenshot("ewb-form").await;
+    browser.click("#generate-ewb").await;
+    let ewb_no = browser.text("#ewb-no").await;
+    assert_eq!(ewb_no.len(), 12, "{ewb_no}");
+    assert!(ewb_no.starts_with('1'), "generated at IRP-1");
+    assert_eq!(browser.text("#distance").await, format!("{estimate_km} km"));
+    assert!(!browser.text("#valid-till").await.starts_with("Part A"));
+    browser.screenshot("ewb").await;
+    // The e-invoice cannot be cancelled while its e-way bill is active; the page says where it is.
+    browser.goto(&format!("{base}/invoices/{irn}")).await;
+    assert_eq!(browser.text("#ewb-link").await, ewb_no);
+    assert!(!browser.exists("#new-ewb").await);
+    // Cancelling needs the confirmation box.
+    browser.goto(&format!("{base}/ewb/{ewb_no}")).await;
+    browser.select("#reason", "2").await;
+    browser.click("#cancel-ewb").await;
+    assert!(browser.text(".notice.error").await.contains("confirm"));
+    browser.select("#reason", "2").await;
+    browser.click("#confirm").await;
+    browser.click("#cancel-ewb").await;
+    browser.find("#ewb-status.status-Cancelled").await;
+    assert!(!browser.exists("#cancel-ewb").await);
+    browser.screenshot("ewb-cancelled").await;
+
     // A 50-item invoice uploaded: its PDF continues on a second page, and its QR code scans.
     browser.goto(&format!("{base}/invoices/new")).await;
     let file = temp.path().join("fifty.json");
