@@ -74,6 +74,10 @@ pub enum QrError {
     ImageTooLarge { width: u32, height: u32 },
     #[error("PNG error: {0}")]
     Png(String),
+    #[error("JPEG error: {0}")]
+    Jpeg(String),
+    #[error("the picture is neither a PNG nor a JPEG")]
+    UnknownImage,
     #[error("QR code could not be decoded: {0}")]
     Decode(String),
 }
@@ -194,8 +198,53 @@ pub fn decode_png(png: &[u8]) -> Result<Vec<String>, QrError> {
     let mut buffer = vec![0u8; size];
     let frame = reader.next_frame(&mut buffer).map_err(png_error)?;
     let luma = to_luma(buffer, &frame)?;
-    let (w, h) = (frame.width as usize, frame.height as usize);
+    decode_luma(&luma, frame.width as usize, frame.height as usize)
+}
 
+/// Like [`decode_png`], for a JPEG picture (a phone's photo of a printout). Its size is read
+/// from the header and bounded before any pixel is decoded.
+pub fn decode_jpeg(jpeg: &[u8]) -> Result<Vec<String>, QrError> {
+    use zune_jpeg::JpegDecoder;
+    use zune_jpeg::zune_core::colorspace::ColorSpace;
+    use zune_jpeg::zune_core::options::DecoderOptions;
+
+    let side = MAX_DECODE_SIDE as usize;
+    let options = DecoderOptions::default()
+        .set_max_width(side)
+        .set_max_height(side)
+        .jpeg_set_out_colorspace(ColorSpace::Luma);
+    let mut decoder = JpegDecoder::new_with_options(jpeg, options);
+    let jpeg_error = |error: zune_jpeg::errors::DecodeErrors| QrError::Jpeg(error.to_string());
+    decoder.decode_headers().map_err(jpeg_error)?;
+    let (width, height) = decoder
+        .dimensions()
+        .ok_or_else(|| QrError::Jpeg("no image size".into()))?;
+    if width > side || height > side {
+        return Err(QrError::ImageTooLarge {
+            width: u32::try_from(width).unwrap_or(u32::MAX),
+            height: u32::try_from(height).unwrap_or(u32::MAX),
+        });
+    }
+    let luma = decoder.decode().map_err(jpeg_error)?;
+    if luma.len() != width * height {
+        return Err(QrError::Jpeg("unexpected pixel layout".into()));
+    }
+    decode_luma(&luma, width, height)
+}
+
+/// Decodes a picture that is a PNG or a JPEG, told apart by their signatures.
+pub fn decode_image(bytes: &[u8]) -> Result<Vec<String>, QrError> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        decode_png(bytes)
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        decode_jpeg(bytes)
+    } else {
+        Err(QrError::UnknownImage)
+    }
+}
+
+/// The QR codes in a greyscale picture of `w` × `h` pixels.
+fn decode_luma(luma: &[u8], w: usize, h: usize) -> Result<Vec<String>, QrError> {
     // rqrr has had panics on crafted images; a bad upload must not take the caller down.
     catch_unwind(AssertUnwindSafe(|| {
         let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| luma[y * w + x]);
@@ -222,8 +271,6 @@ pub fn decode_png(png: &[u8]) -> Result<Vec<String>, QrError> {
     })
 }
 
-/// Converts a decoded 8-bit frame to one luma byte per pixel, in place (each output pixel is
-/// written at or before the input it comes from).
 fn to_luma(mut buffer: Vec<u8>, frame: &png::OutputInfo) -> Result<Vec<u8>, QrError> {
     let channels = match frame.color_type {
         png::ColorType::Grayscale => 1,
@@ -284,6 +331,37 @@ mod tests {
                 char::from(ALPHABET[(state % 64) as usize])
             })
             .collect()
+    }
+
+    #[test]
+    fn jpeg_photos_decode_and_pictures_are_told_apart() {
+        // A photo-like JPEG (rotated 7°, blurred, quality 75) made with Python's qrcode and Pillow.
+        let photo = include_bytes!("../tests/core/data/qr-photo.jpg");
+        let expected = vec!["IRP JPEG fixture: a printed QR code photographed".to_owned()];
+        assert_eq!(decode_jpeg(photo).unwrap(), expected);
+        assert_eq!(decode_image(photo).unwrap(), expected);
+        let png = render_png("a PNG", QrEcc::M, 4).unwrap();
+        assert_eq!(decode_image(&png).unwrap(), vec!["a PNG".to_owned()]);
+        assert_eq!(decode_image(b"GIF89a"), Err(QrError::UnknownImage));
+        assert!(matches!(decode_jpeg(&photo[..200]), Err(QrError::Jpeg(_))));
+        assert!(matches!(
+            decode_jpeg(b"\xFF\xD8\xFFnot a jpeg"),
+            Err(QrError::Jpeg(_))
+        ));
+    }
+
+    #[test]
+    fn oversized_jpegs_are_refused_before_decoding() {
+        // The header of the fixture with its height and width patched to 9000 × 9000: refused from
+        // the header alone, before any pixel buffer exists.
+        let mut photo = include_bytes!("../tests/core/data/qr-photo.jpg").to_vec();
+        let sof = photo
+            .windows(2)
+            .position(|w| w[0] == 0xFF && (w[1] == 0xC0 || w[1] == 0xC2))
+            .expect("a start-of-frame marker");
+        photo[sof + 5..sof + 9].copy_from_slice(&[0x23, 0x28, 0x23, 0x28]);
+        let refused = decode_jpeg(&photo);
+        assert!(format!("{refused:?}").contains("9000"), "{refused:?}");
     }
 
     #[test]

@@ -89,9 +89,9 @@ pub async fn submit(State(state): State<AppState>, request: Request) -> Result<R
     }))
 }
 
-/// The text of the QR code in a PNG picture, decoded off the request threads.
+/// The text of the QR code in a PNG or JPEG picture, decoded off the request threads.
 async fn read_picture(bytes: Vec<u8>) -> Result<String, String> {
-    let decoded = tokio::task::spawn_blocking(move || irp_core::qr::decode_png(&bytes))
+    let decoded = tokio::task::spawn_blocking(move || irp_core::qr::decode_image(&bytes))
         .await
         .map_err(|_| "The picture could not be read.".to_owned())?;
     match decoded {
@@ -100,8 +100,8 @@ async fn read_picture(bytes: Vec<u8>) -> Result<String, String> {
             .next()
             .ok_or_else(|| "No QR code was found in the picture.".to_owned()),
         Err(_) => Err(
-            "The picture could not be read: upload a PNG picture of the QR code, in focus and \
-             upright."
+            "The picture could not be read: upload a PNG or JPEG picture of the QR code, in \
+             focus, with the whole code and some white around it."
                 .to_owned(),
         ),
     }

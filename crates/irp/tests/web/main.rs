@@ -268,6 +268,18 @@ async fn a_taxpayer_works_in_the_browser_on_sqlite() {
     verifier
         .verify(&scanned[0])
         .expect("the scanned code verifies");
+    // The same corner as a JPEG, as a phone would send it, for the verify page below.
+    let photo = pages_dir.path().join("corner.jpg");
+    let status = std::process::Command::new("pdftoppm")
+        .args([
+            "-jpeg", "-r", "300", "-f", "1", "-l", "1", "-x", "1650", "-y", "40",
+        ])
+        .args(["-W", "850", "-H", "850", "-singlefile"])
+        .arg(pages_dir.path().join("print.pdf"))
+        .arg(pages_dir.path().join("corner"))
+        .status()
+        .unwrap();
+    assert!(status.success());
 
     // Print view.
     browser.goto(&format!("{base}/invoices/{irn}/print")).await;
@@ -364,6 +376,19 @@ async fn a_taxpayer_works_in_the_browser_on_sqlite() {
     assert!(browser.text("#verdict").await.contains("Valid"));
     assert!(browser.text("#facts").await.contains("WEB/1"));
     browser.screenshot("verify-picture").await;
+    browser.goto(&format!("{base}/verify")).await;
+    browser
+        .find("#image")
+        .await
+        .send_keys(photo.to_str().unwrap())
+        .await
+        .unwrap();
+    browser.click("main form button[type=submit]").await;
+    let verdict = browser.text("#verdict").await;
+    assert!(
+        verdict.contains("Valid"),
+        "the JPEG of the printed PDF: {verdict}"
+    );
 
     let mut tampered: Vec<char> = qr.chars().collect();
     let middle = qr.find('.').unwrap() + 20;
