@@ -9,3 +9,4 @@ mod helpers;
 mod limits;
 mod logins;
 mod operations;
+mod web;

@@ -586,6 +586,39 @@ async fn generated_at_one_portal_cancelled_at_the_other_over_postgres() {
         .await;
     assert!(browser.text("#status").await.starts_with("Cancelled"));
 
+    // And the reverse: registered at IRP-2, printed (PDF) and cancelled at IRP-1.
+    browser
+        .goto(&format!("{}/invoices/new", second.address))
+        .await;
+    let file = temp.path().join("invoice-2.json");
+    std::fs::write(&file, process::invoice("CROSS/2")).unwrap();
+    browser
+        .find("#file")
+        .await
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    browser
+        .click("form[action='/invoices/upload'] button")
+        .await;
+    let irn2 = browser.text("#irn").await;
+    assert!(browser.source().await.contains("<td>IRP-2</td>"));
+    let cookie = browser.session_cookie().await;
+    let printed = reqwest::Client::new()
+        .get(format!("{}/invoices/{irn2}/print.pdf", first.address))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(printed.status(), 200);
+    assert!(printed.bytes().await.unwrap().starts_with(b"%PDF-"));
+    browser
+        .goto(&format!("{}/invoices/{irn2}/cancel", first.address))
+        .await;
+    browser.select("#reason", "3").await;
+    browser.click("main form button[type=submit]").await;
+    assert!(browser.text("#status").await.starts_with("Cancelled"));
+
     // Logging in at IRP-2 with the same credentials works too.
     log_in(&browser, &second.address, &user, &password).await;
     assert_eq!(browser.path().await, "/dashboard");
