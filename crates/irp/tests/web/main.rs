@@ -208,10 +208,37 @@ async fn a_taxpayer_works_in_the_browser_on_sqlite() {
     );
     browser.screenshot("login-refused").await;
 
-    log_in(&browser, &base, &user, &password).await;
+    // With the keyboard alone: type the name, Tab to the password, Enter.
+    browser.goto(&format!("{base}/login")).await;
+    browser.click("#user_name").await;
+    browser
+        .find("#user_name")
+        .await
+        .send_keys(&format!("{user}\u{E004}{password}\u{E007}"))
+        .await
+        .unwrap();
+    browser.find("#today-generated").await;
     assert_eq!(browser.path().await, "/dashboard");
     assert_eq!(browser.text("#today-generated").await, "0");
     browser.screenshot("dashboard").await;
+    // On a phone's width nothing runs off the side of the page.
+    browser.client.set_window_size(390, 844).await.unwrap();
+    for path in ["/dashboard", "/invoices/new", "/invoices", "/verify"] {
+        browser.goto(&format!("{base}{path}")).await;
+        let fits = browser
+            .client
+            .execute(
+                "return document.documentElement.scrollWidth <= window.innerWidth;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(fits, serde_json::json!(true), "{path} fits a phone");
+        if path == "/invoices/new" {
+            browser.screenshot("phone-generate").await;
+        }
+    }
+    browser.client.set_window_size(1280, 1000).await.unwrap();
 
     // Generate by form: two items at different rates to a buyer of another state (IGST).
     start_form(&browser, &base, "WEB/1", OTHER).await;
