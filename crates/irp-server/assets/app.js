@@ -23,7 +23,11 @@
     const sellerState = form.dataset.sellerState;
     const supType = form.querySelector("#sup_type").value;
     const pos = form.querySelector("#buyer_pos").value.trim().padStart(2, "0");
-    const intra = supType === "B2B" && sellerState && pos === sellerState;
+    // The core's regime: no tax "without payment", IGST for exports, SEZ supplies, a SEZ
+    // developer's supplies and across states, CGST and SGST otherwise.
+    const noTax = supType === "EXPWOP" || supType === "SEZWOP";
+    const intra = !noTax && sellerState && pos === sellerState && supType !== "EXPWP" &&
+      supType !== "SEZWP" && form.dataset.sellerSez !== "true";
     const totals = { taxable: 0, igst: 0, cgst: 0, sgst: 0 };
     form.querySelectorAll("tr.item").forEach(function (row) {
       const qty = paise(row.querySelector("[name=item_qty]").value);
@@ -33,7 +37,7 @@
       if (qty === null || price === null || rate === null) { out("taxable", ""); out("tax", ""); out("total", ""); return; }
       const taxable = round2(qty * price);
       let igst = 0, cgst = 0, sgst = 0;
-      if (intra) { cgst = sgst = round2(taxable * rate / 200); } else { igst = round2(taxable * rate / 100); }
+      if (noTax) { /* no tax */ } else if (intra) { cgst = sgst = round2(taxable * rate / 200); } else { igst = round2(taxable * rate / 100); }
       out("taxable", fmt(taxable)); out("tax", fmt(igst + cgst + sgst)); out("total", fmt(taxable + igst + cgst + sgst));
       totals.taxable += taxable; totals.igst += igst; totals.cgst += cgst; totals.sgst += sgst;
     });

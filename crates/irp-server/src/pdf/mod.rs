@@ -194,24 +194,41 @@ fn wrap(text: &str, width: f32, size: f32, weight: Weight, max_lines: usize) -> 
 
 /// The item table's columns: heading, width, alignment and the cell of an item.
 type Cell = fn(&PrintItem) -> String;
+/// The position of the description in [`COLUMNS`], the one column that wraps.
+const DESCRIPTION: usize = 1;
 const COLUMNS: [(&str, f32, Align, Cell); 13] = [
     ("Sl.", 18.0, Align::Left, |i| i.sl_no.clone()),
-    ("Description", 112.0, Align::Left, |i| i.description.clone()),
+    ("Description", 96.0, Align::Left, |i| i.description.clone()),
     ("HSN", 38.0, Align::Left, |i| i.hsn.clone()),
     ("Qty", 34.0, Align::Right, |i| i.qty.clone()),
     ("Unit", 24.0, Align::Left, |i| i.unit.clone()),
-    ("Unit price", 42.0, Align::Right, |i| amount(&i.unit_price)),
-    ("Taxable", 46.0, Align::Right, |i| amount(&i.taxable)),
+    ("Unit price", 46.0, Align::Right, |i| amount(&i.unit_price)),
+    ("Taxable", 50.0, Align::Right, |i| amount(&i.taxable)),
     ("GST", 22.0, Align::Right, |i| rate(&i.rate)),
-    ("IGST", 38.0, Align::Right, |i| optional_amount(&i.igst)),
-    ("CGST", 34.0, Align::Right, |i| optional_amount(&i.cgst)),
-    ("SGST", 34.0, Align::Right, |i| optional_amount(&i.sgst)),
+    ("IGST", 42.0, Align::Right, |i| optional_amount(&i.igst)),
+    ("CGST", 36.0, Align::Right, |i| optional_amount(&i.cgst)),
+    ("SGST", 36.0, Align::Right, |i| optional_amount(&i.sgst)),
     ("Cess", 28.0, Align::Right, |i| optional_amount(&i.cess)),
     ("Total", 53.28, Align::Right, |i| amount(&i.total)),
 ];
 const TABLE_SIZE: f32 = 7.0;
 const TABLE_LEADING: f32 = 8.6;
 const CELL_PAD: f32 = 2.0;
+/// The smallest size a cell's text is shrunk to so that a figure stays on one line.
+const SMALLEST_SIZE: f32 = 4.0;
+/// The description wraps over as many lines as it needs (`PrdDesc` is at most 300 characters).
+const DESCRIPTION_LINES: usize = 40;
+
+/// The size at which `text` fits `width` on one line: the table's, or smaller for a long
+/// figure. A figure is never broken over two lines, where it would read as two numbers.
+fn fitting_size(text: &str, width: f32) -> f32 {
+    let natural = Layout::width(text, TABLE_SIZE, Weight::Regular);
+    if natural <= width {
+        TABLE_SIZE
+    } else {
+        (TABLE_SIZE * width / natural).max(SMALLEST_SIZE)
+    }
+}
 
 fn optional_amount(text: &str) -> String {
     if text.trim().is_empty() {
@@ -402,19 +419,25 @@ fn items(layout: &mut Layout, items: &[PrintItem]) {
     }
     table_header(layout);
     for item in items {
-        let cells: Vec<Vec<String>> = COLUMNS
+        // The description wraps; every other cell is one line, shrunk to fit when it must.
+        let cells: Vec<(Vec<String>, f32)> = COLUMNS
             .iter()
-            .map(|(_, width, _, cell)| {
-                wrap(
-                    &cell(item),
-                    width - 2.0 * CELL_PAD,
-                    TABLE_SIZE,
-                    Weight::Regular,
-                    4,
-                )
+            .enumerate()
+            .map(|(index, (_, width, _, cell))| {
+                let text = cell(item);
+                let room = width - 2.0 * CELL_PAD;
+                if index == DESCRIPTION {
+                    (
+                        wrap(&text, room, TABLE_SIZE, Weight::Regular, DESCRIPTION_LINES),
+                        TABLE_SIZE,
+                    )
+                } else {
+                    let size = fitting_size(&text, room);
+                    (vec![text], size)
+                }
             })
             .collect();
-        let lines = cells.iter().map(Vec::len).max().unwrap_or(1).max(1);
+        let lines = cells.iter().map(|(l, _)| l.len()).max().unwrap_or(1).max(1);
         let height = lines as f32 * TABLE_LEADING + 2.0 * CELL_PAD;
         if layout.y - height < MARGIN + FOOTER {
             layout.new_page();
@@ -422,14 +445,14 @@ fn items(layout: &mut Layout, items: &[PrintItem]) {
         }
         let top = layout.y;
         let mut x = MARGIN;
-        for ((_, width, align, _), lines) in COLUMNS.iter().zip(&cells) {
+        for ((_, width, align, _), (lines, size)) in COLUMNS.iter().zip(&cells) {
             let anchor = match align {
                 Align::Left => x + CELL_PAD,
                 Align::Right => x + width - CELL_PAD,
             };
             for (index, line) in lines.iter().enumerate() {
                 let y = top - CELL_PAD - TABLE_SIZE - index as f32 * TABLE_LEADING;
-                layout.text(anchor, y, TABLE_SIZE, Weight::Regular, *align, line);
+                layout.text(anchor, y, *size, Weight::Regular, *align, line);
             }
             x += width;
         }
@@ -567,6 +590,17 @@ mod tests {
             wrap("", 40.0, 7.0, Weight::Regular, 2),
             Vec::<String>::new()
         );
+    }
+
+    #[test]
+    fn figures_shrink_to_one_line_instead_of_wrapping() {
+        assert_eq!(fitting_size("1,050.00", 40.0), TABLE_SIZE);
+        let room = 36.0 - 2.0 * CELL_PAD;
+        let size = fitting_size("1,23,45,678.90", room);
+        assert!(size < TABLE_SIZE);
+        assert!(Layout::width("1,23,45,678.90", size, Weight::Regular) <= room + 0.01);
+        assert_eq!(fitting_size(&"9".repeat(200), room), SMALLEST_SIZE);
+        assert_eq!(COLUMNS[DESCRIPTION].0, "Description");
     }
 
     #[test]

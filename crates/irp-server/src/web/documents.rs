@@ -28,6 +28,12 @@ use crate::web::{Chrome, OrPage as _, WebError, WebUser, html, input, portal_nam
 /// Documents per page of the list.
 const PAGE_SIZE: u32 = 25;
 
+/// The page for a failure the API's operations have logged already (`OrCode` logs the
+/// portal's own failures where they happen), so it is not logged twice.
+fn logged(_: crate::envelope::ApiError) -> WebError {
+    WebError::Internal
+}
+
 /// One row of a document table.
 struct Row {
     irn: String,
@@ -311,7 +317,7 @@ pub async fn view(
     RawQuery(query): RawQuery,
 ) -> Result<Response, WebError> {
     let record = own_record(&state, &user, &irn).await?;
-    let data = signed_data(&record).map_err(|_| WebError::Internal)?;
+    let data = signed_data(&record).map_err(logged)?;
     let invoice = bind_stored(&data, &record.irn)
         .ok_or("the stored signed invoice does not bind")
         .or_page()?;
@@ -346,8 +352,8 @@ pub async fn print(
     Path(irn): Path<String>,
 ) -> Result<Response, WebError> {
     let record = own_record(&state, &user, &irn).await?;
-    let data = signed_data(&record).map_err(|_| WebError::Internal)?;
-    let page = print_html(&state, &record, &data).map_err(|_| WebError::Internal)?;
+    let data = signed_data(&record).map_err(logged)?;
+    let page = print_html(&state, &record, &data).map_err(logged)?;
     let mut response = page.into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -372,10 +378,10 @@ pub async fn print_pdf(
     Path(irn): Path<String>,
 ) -> Result<Response, WebError> {
     let record = own_record(&state, &user, &irn).await?;
-    let data = signed_data(&record).map_err(|_| WebError::Internal)?;
+    let data = signed_data(&record).map_err(logged)?;
     let pdf = crate::api::print::print_pdf(&state, &record, &data)
         .await
-        .map_err(|_| WebError::Internal)?;
+        .map_err(logged)?;
     let mut response = pdf.into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -412,6 +418,7 @@ pub async fn signed_json(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json; charset=utf-8"),
     );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     let file = format!("attachment; filename=\"{}.json\"", record.irn);
     if let Ok(value) = HeaderValue::from_str(&file) {
         headers.insert(header::CONTENT_DISPOSITION, value);
@@ -472,7 +479,8 @@ pub async fn cancel(
     object.str("CnlRem", &remark);
     object.close();
     let outcome = match parse_cancel_request(request.as_bytes()) {
-        Ok(parsed) => cancel_invoice(&state, &user.caller, None, &parsed).await,
+        // The record's own portal: the web mode acts across portals whatever `compat` says.
+        Ok(parsed) => cancel_invoice(&state, &user.caller, Some(record.portal), &parsed).await,
         Err(error) => Err(error.into()),
     };
     match outcome {

@@ -158,7 +158,8 @@ pub async fn generate(
     let input = PartB::from_fields(&fields);
     let request = input.request(record.irn.as_str());
     let outcome = match parse_ewb_request(request.as_bytes(), &state.settings.rules) {
-        Ok(parsed) => create_for_irn(&state, &user.caller, None, &parsed)
+        // The record's own portal: the web mode acts across portals whatever `compat` says.
+        Ok(parsed) => create_for_irn(&state, &user.caller, Some(record.portal), &parsed)
             .await
             .map_err(|error| error.errors),
         Err(errors) => Err(errors),

@@ -13,6 +13,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use irp_core::error::ErrorDetail;
 use irp_core::json::ObjectWriter;
+use irp_core::register::TaxpayerType;
 use irp_store::TaxpayerRecord;
 use rust_decimal::{Decimal, RoundingStrategy};
 
@@ -171,32 +172,69 @@ impl Amounts {
     }
 }
 
-/// Intra-state when the supplier's state is the place of supply of a B2B supply; exports and
-/// SEZ supplies are inter-state (IGST) whatever the states (T-02, T-03).
-fn intra_state(seller_state: u8, input: &InvoiceInput) -> bool {
-    input.sup_type == "B2B" && input.buyer_pos.parse::<u8>().ok() == Some(seller_state)
+/// How an invoice's items are taxed, as the core's rules decide it (`validate`, the regime of
+/// T-02/T-03): CGST and SGST within the supplier's state, IGST for exports, SEZ supplies, a
+/// SEZ developer's supplies and across states, and no tax on supplies "without payment".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Regime {
+    Split,
+    Igst,
+    NoTax,
 }
 
-fn amounts(item: &ItemInput, intra: bool) -> Option<Amounts> {
-    let taxable = money(number(&item.qty)? * number(&item.price)?);
-    let rate = number(&item.rate)?;
-    let tax = taxable * rate / Decimal::ONE_HUNDRED;
-    Some(if intra {
-        let half = money(tax / Decimal::TWO);
-        Amounts {
-            taxable,
-            igst: Decimal::ZERO,
-            cgst: half,
-            sgst: half,
-        }
+fn regime(seller: &TaxpayerRecord, input: &InvoiceInput) -> Regime {
+    let supply = input.sup_type.as_str();
+    if matches!(supply, "EXPWOP" | "SEZWOP") {
+        return Regime::NoTax;
+    }
+    let intra = input.buyer_pos.parse::<u8>().ok() == Some(seller.state_code);
+    let export_or_sez = matches!(supply, "EXPWP" | "SEZWP");
+    if intra && !export_or_sez && seller.taxpayer_type != TaxpayerType::Sed {
+        Regime::Split
     } else {
-        Amounts {
+        Regime::Igst
+    }
+}
+
+fn amounts(item: &ItemInput, regime: Regime) -> Option<Amounts> {
+    // Figures too large for a decimal are "not a number" here; the core reports the field.
+    let taxable = money(number(&item.qty)?.checked_mul(number(&item.price)?)?);
+    let rate = number(&item.rate)?;
+    let tax = taxable.checked_mul(rate)? / Decimal::ONE_HUNDRED;
+    let zero = Decimal::ZERO;
+    let amounts = match regime {
+        Regime::Split => {
+            let half = money(tax / Decimal::TWO);
+            Amounts {
+                taxable,
+                igst: zero,
+                cgst: half,
+                sgst: half,
+            }
+        }
+        Regime::Igst => Amounts {
             taxable,
             igst: money(tax),
-            cgst: Decimal::ZERO,
-            sgst: Decimal::ZERO,
-        }
-    })
+            cgst: zero,
+            sgst: zero,
+        },
+        Regime::NoTax => Amounts {
+            taxable,
+            igst: zero,
+            cgst: zero,
+            sgst: zero,
+        },
+    };
+    // The item total must fit too.
+    amounts
+        .taxable
+        .checked_add(amounts.igst + amounts.cgst + amounts.sgst)?;
+    Some(amounts)
+}
+
+/// The sum of `values`, or `None` when it does not fit a decimal.
+fn checked_sum(mut values: impl Iterator<Item = Decimal>) -> Option<Decimal> {
+    values.try_fold(Decimal::ZERO, Decimal::checked_add)
 }
 
 /// A figure for the JSON: the number when it parses, else the text as typed, so that the core
@@ -211,8 +249,8 @@ fn figure(object: &mut ObjectWriter<'_>, name: &str, text: &str) {
 
 /// The INV-01 JSON of the form, for `seller`.
 fn invoice_json(input: &InvoiceInput, seller: &TaxpayerRecord) -> String {
-    let intra = intra_state(seller.state_code, input);
-    let computed: Vec<Option<Amounts>> = input.items.iter().map(|i| amounts(i, intra)).collect();
+    let regime = regime(seller, input);
+    let computed: Vec<Option<Amounts>> = input.items.iter().map(|i| amounts(i, regime)).collect();
     let mut out = String::with_capacity(2048);
     let mut root = ObjectWriter::open(&mut out);
     root.str("Version", "1.1");
@@ -274,55 +312,53 @@ fn invoice_json(input: &InvoiceInput, seller: &TaxpayerRecord) -> String {
             o.raw("TotItemVal", &paise(a.total()));
         }
     });
-    let sum =
-        |pick: fn(&Amounts) -> Decimal| -> Decimal { computed.iter().flatten().map(pick).sum() };
+    let sum = |pick: fn(&Amounts) -> Decimal| checked_sum(computed.iter().flatten().map(pick));
     root.object("ValDtls", |v| {
-        v.raw("AssVal", &paise(sum(|a| a.taxable)));
-        v.raw("IgstVal", &paise(sum(|a| a.igst)));
-        v.raw("CgstVal", &paise(sum(|a| a.cgst)));
-        v.raw("SgstVal", &paise(sum(|a| a.sgst)));
-        v.raw("TotInvVal", &paise(sum(Amounts::total)));
+        // A sum too large for a decimal is left out, and the core reports the field.
+        for (name, total) in [
+            ("AssVal", sum(|a| a.taxable)),
+            ("IgstVal", sum(|a| a.igst)),
+            ("CgstVal", sum(|a| a.cgst)),
+            ("SgstVal", sum(|a| a.sgst)),
+            ("TotInvVal", sum(Amounts::total)),
+        ] {
+            if let Some(total) = total {
+                v.raw(name, &paise(total));
+            }
+        }
     });
     root.close();
     out
 }
 
 /// Fills in the computed columns and returns the totals shown under the items.
-fn compute(input: &mut InvoiceInput, seller_state: u8) -> Totals {
-    let intra = intra_state(seller_state, input);
-    let mut totals = Totals::default();
+fn compute(input: &mut InvoiceInput, seller: &TaxpayerRecord) -> Totals {
+    let regime = regime(seller, input);
+    let mut computed = Vec::with_capacity(input.items.len());
     for item in &mut input.items {
-        if let Some(a) = amounts(item, intra) {
+        if let Some(a) = amounts(item, regime) {
             item.taxable = paise(a.taxable);
             item.tax = paise(a.igst + a.cgst + a.sgst);
             item.total = paise(a.total());
-            totals.taxable += a.taxable;
-            totals.igst += a.igst;
-            totals.cgst += a.cgst;
-            totals.sgst += a.sgst;
+            computed.push(a);
         }
     }
-    totals
+    let sum = |pick: fn(&Amounts) -> Decimal| checked_sum(computed.iter().map(pick));
+    Totals([
+        sum(|a| a.taxable),
+        sum(|a| a.igst),
+        sum(|a| a.cgst),
+        sum(|a| a.sgst),
+        sum(Amounts::total),
+    ])
 }
 
-#[derive(Default)]
-struct Totals {
-    taxable: Decimal,
-    igst: Decimal,
-    cgst: Decimal,
-    sgst: Decimal,
-}
+/// Taxable value, IGST, CGST, SGST and invoice value; `None` where a sum does not fit.
+struct Totals([Option<Decimal>; 5]);
 
 impl Totals {
     fn shown(&self) -> [String; 5] {
-        [
-            self.taxable,
-            self.igst,
-            self.cgst,
-            self.sgst,
-            self.taxable + self.igst + self.cgst + self.sgst,
-        ]
-        .map(paise)
+        self.0.map(|total| total.map(paise).unwrap_or_default())
     }
 }
 
@@ -331,8 +367,9 @@ impl Totals {
 struct GeneratePage {
     chrome: Chrome,
     seller: String,
-    /// Two digits, for the script's choice of IGST or CGST and SGST.
+    /// Two digits, and whether the supplier is a SEZ developer: the script's choice of regime.
     seller_state: String,
+    seller_sez: bool,
     input: InvoiceInput,
     /// Taxable value, IGST, CGST, SGST and invoice value, as shown.
     totals: [String; 5],
@@ -411,7 +448,7 @@ fn render(
     mut input: InvoiceInput,
     errors: Vec<ErrorDetail>,
 ) -> Response {
-    let totals = compute(&mut input, seller.state_code);
+    let totals = compute(&mut input, seller);
     let mut by_field: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for error in &errors {
         if let Some(field) = field_of(&error.path) {
@@ -426,6 +463,7 @@ fn render(
         chrome: user.chrome(state),
         seller: format!("{} · {}", seller.gstin, seller.legal_name),
         seller_state: format!("{:02}", seller.state_code),
+        seller_sez: seller.taxpayer_type == TaxpayerType::Sed,
         input,
         totals: totals.shown(),
         errors,
@@ -550,17 +588,75 @@ mod tests {
 
     #[test]
     fn intra_state_tax_is_split_and_rounded_half_away_from_zero() {
-        let a = amounts(&item("3", "33.335", "5"), true).unwrap();
+        let a = amounts(&item("3", "33.335", "5"), Regime::Split).unwrap();
         // 3 × 33.335 = 100.005 → 100.01; 5 % = 5.0005 → 2.50025 each → 2.50.
         assert_eq!(a.taxable.to_string(), "100.01");
         assert_eq!(
             (a.cgst, a.sgst, a.igst),
             (Decimal::new(250, 2), Decimal::new(250, 2), Decimal::ZERO)
         );
-        let a = amounts(&item("1", "1000", "18"), false).unwrap();
+        let a = amounts(&item("1", "1000", "18"), Regime::Igst).unwrap();
         assert_eq!(paise(a.igst), "180.00");
         assert_eq!(paise(a.total()), "1180.00");
-        assert!(amounts(&item("x", "1", "5"), true).is_none());
+        let a = amounts(&item("1", "1000", "18"), Regime::NoTax).unwrap();
+        assert_eq!(paise(a.total()), "1000.00");
+        assert!(amounts(&item("x", "1", "5"), Regime::Split).is_none());
+    }
+
+    #[test]
+    fn figures_too_large_for_a_decimal_are_not_numbers_and_never_panic() {
+        let huge = "79228162514264337593543950335";
+        assert!(amounts(&item(huge, "2", "5"), Regime::Igst).is_none());
+        assert!(amounts(&item("1", huge, "18"), Regime::Split).is_none());
+        assert!(checked_sum([Decimal::MAX, Decimal::ONE].into_iter()).is_none());
+        assert_eq!(
+            checked_sum([Decimal::ONE, Decimal::TWO].into_iter()),
+            Some(Decimal::new(3, 0))
+        );
+    }
+
+    fn seller(state_code: u8, taxpayer_type: TaxpayerType) -> TaxpayerRecord {
+        TaxpayerRecord {
+            gstin: "29AAAAA0000A1Z5".to_owned(),
+            trade_name: None,
+            legal_name: "Seller".to_owned(),
+            addr_bnm: None,
+            addr_bno: None,
+            addr_flno: None,
+            addr_st: None,
+            addr_loc: None,
+            state_code,
+            addr_pncd: None,
+            taxpayer_type,
+            status: irp_core::register::RegistrationStatus::Act,
+            blk_status: None,
+            registered_on: None,
+            deregistered_on: None,
+            aato_inr: None,
+            einvoice_enabled: true,
+            max_items: None,
+            test: true,
+        }
+    }
+
+    #[test]
+    fn the_regime_is_the_cores() {
+        let input = |supply: &str, pos: &str| InvoiceInput {
+            sup_type: supply.to_owned(),
+            buyer_pos: pos.to_owned(),
+            ..InvoiceInput::default()
+        };
+        let regular = seller(29, TaxpayerType::Reg);
+        assert_eq!(regime(&regular, &input("B2B", "29")), Regime::Split);
+        assert_eq!(regime(&regular, &input("B2B", "27")), Regime::Igst);
+        // A deemed export within the state is taxed as an intra-state supply.
+        assert_eq!(regime(&regular, &input("DEXP", "29")), Regime::Split);
+        assert_eq!(regime(&regular, &input("EXPWP", "29")), Regime::Igst);
+        assert_eq!(regime(&regular, &input("SEZWP", "29")), Regime::Igst);
+        assert_eq!(regime(&regular, &input("EXPWOP", "96")), Regime::NoTax);
+        assert_eq!(regime(&regular, &input("SEZWOP", "29")), Regime::NoTax);
+        let developer = seller(29, TaxpayerType::Sed);
+        assert_eq!(regime(&developer, &input("B2B", "29")), Regime::Igst);
     }
 
     #[test]

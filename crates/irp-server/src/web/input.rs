@@ -53,10 +53,22 @@ impl Fields {
 
 /// Reads a URL-encoded form body.
 pub async fn form(state: &AppState, body: Body) -> Result<Fields, WebError> {
-    let bytes = read_body(state, body, MAX_FORM_BYTES)
-        .await
-        .map_err(|_| WebError::TooLarge("The form is larger than the portal accepts.".into()))?;
+    form_within(state, body, MAX_FORM_BYTES).await
+}
+
+/// Reads a URL-encoded form body of at most `limit` bytes.
+pub async fn form_within(state: &AppState, body: Body, limit: usize) -> Result<Fields, WebError> {
+    let bytes = read_body(state, body, limit).await.map_err(|_| unread())?;
     Ok(Fields::parse(&bytes))
+}
+
+/// A body larger than its limit, or one that did not arrive within the body timeout: both
+/// are answered so (`read_body` does not tell them apart, and neither is the user's to retry
+/// as sent).
+fn unread() -> WebError {
+    WebError::TooLarge(
+        "The form was larger than the portal accepts, or did not arrive in time.".to_owned(),
+    )
 }
 
 /// One part of a multipart upload.
@@ -75,7 +87,8 @@ pub async fn multipart(
     let (parts, body) = request.into_parts();
     let bytes = read_body(state, body, limit).await.map_err(|_| {
         WebError::TooLarge(format!(
-            "The upload is larger than the portal accepts ({} KiB at most).",
+            "The upload was larger than the portal accepts ({} KiB at most), or did not arrive \
+             in time.",
             limit / 1024
         ))
     })?;

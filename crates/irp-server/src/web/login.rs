@@ -21,6 +21,10 @@ use crate::web::{Chrome, OrPage as _, WebError, WebUser, html, input};
 
 /// The shortest new password the web mode accepts.
 const MIN_PASSWORD_LENGTH: usize = 10;
+/// A login form is a user name and a password: nothing larger is read from a stranger.
+const MAX_LOGIN_FORM_BYTES: usize = 8 * 1024;
+/// The longest user name looked at; a longer one is refused before any other work.
+const MAX_USER_NAME_CHARS: usize = 100;
 
 #[derive(Template)]
 #[template(path = "web/login.html")]
@@ -60,7 +64,7 @@ pub async fn submit(
     if !same_origin(&headers) {
         return Err(WebError::Forbidden);
     }
-    let fields = input::form(&state, body).await?;
+    let fields = input::form_within(&state, body, MAX_LOGIN_FORM_BYTES).await?;
     let user_name = fields.get("user_name").unwrap_or_default().to_owned();
     let password = fields.raw("password");
     let again = |error: String| {
@@ -74,17 +78,27 @@ pub async fn submit(
     if user_name.is_empty() || password.is_empty() {
         return Ok(again("Enter your user name and password.".to_owned()));
     }
-    let refused =
-        state
-            .login_gate
-            .admit_user(WEB_CLIENT, &user_name.to_lowercase(), Instant::now());
-    let user = match refused {
+    if user_name.chars().count() > MAX_USER_NAME_CHARS {
+        return Ok(again(REFUSED.to_owned()));
+    }
+    // Every web login of this node shares the budget of one API client (`@web`), so a flood
+    // of them cannot fill the password checks' queue that API logins wait in.
+    let now = Instant::now();
+    let admitted = state
+        .login_gate
+        .admit_client(WEB_CLIENT, now)
+        .and_then(|()| {
+            state
+                .login_gate
+                .admit_user(WEB_CLIENT, &user_name.to_lowercase(), now)
+        });
+    let user = match admitted {
         Err(refusal) => Err(crate::api::auth::turned_away(refusal)),
         Ok(()) => check_password(&state, None, &user_name, password).await,
     };
     let user = match user {
         Ok(user) => user,
-        Err(error) => return Ok(again(login_refusal(&state, &error))),
+        Err(error) => return Ok(again(login_refusal(&error))),
     };
     let token = session::start(&state, &user.user_name, &user.gstin, state.clock.now()).await?;
     let mut response = Redirect::to("/dashboard").into_response();
@@ -95,20 +109,21 @@ pub async fn submit(
     Ok(response)
 }
 
-/// What the login page says to a refused login. An unknown user and a wrong password read the
-/// same, as do a locked and a deactivated user: the page tells a guesser nothing the lockout
-/// does not.
-fn login_refusal(state: &AppState, error: &ApiError) -> String {
+/// What the login page says to every refused login, whatever the reason: an unknown user, a
+/// wrong password, a locked or a deactivated user read the same, so the page tells a guesser
+/// nothing about which user names exist.
+const REFUSED: &str = "Wrong user name or password, or this user cannot log in now: after \
+     too many wrong passwords a user is locked for a while, and an administrator may have \
+     deactivated it.";
+
+/// What the login page says to a refused login: [`REFUSED`], unless the portal turned the
+/// login away before looking (too many logins) or could not check it.
+fn login_refusal(error: &ApiError) -> String {
     let first = error.errors.first();
     match first.map(|e| e.code) {
-        Some(Code::E1014) => format!(
-            "This user cannot log in now: it is locked after {} wrong passwords (for {} minutes) \
-             or has been deactivated.",
-            state.settings.auth.max_failed_logins, state.settings.auth.lockout_minutes
-        ),
         Some(Code::E1007) => first.map(|e| e.message.clone()).unwrap_or_default(),
         Some(Code::E5001) => "The portal could not check the password; try again.".to_owned(),
-        _ => "Wrong user name or password.".to_owned(),
+        _ => REFUSED.to_owned(),
     }
 }
 
@@ -182,7 +197,7 @@ pub async fn change_password(
     if let Err(error) = check_password(&state, None, &user.caller.user_name, current).await {
         let message = match error.errors.first().map(|e| e.code) {
             Some(Code::E1019) => "The current password is wrong.".to_owned(),
-            _ => login_refusal(&state, &error),
+            _ => login_refusal(&error),
         };
         return Ok(again(&message));
     }

@@ -95,6 +95,8 @@ pub enum WebError {
     BadRequest(String),
     /// Too large, as the API's limits say.
     TooLarge(String),
+    /// Too many such requests at once: come back in a few seconds.
+    Busy(String),
     /// The portal's own failure.
     Internal,
 }
@@ -126,6 +128,21 @@ impl IntoResponse for WebError {
             ),
             WebError::BadRequest(message) => (StatusCode::BAD_REQUEST, "Cannot do that", message),
             WebError::TooLarge(message) => (StatusCode::PAYLOAD_TOO_LARGE, "Too large", message),
+            WebError::Busy(message) => {
+                let page = ErrorPage {
+                    chrome: Chrome {
+                        portal: "IRP",
+                        user: None,
+                    },
+                    title: "Busy",
+                    message,
+                };
+                let mut response = (StatusCode::SERVICE_UNAVAILABLE, html(&page)).into_response();
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                return response;
+            }
             WebError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong",

@@ -60,7 +60,7 @@ pub async fn page(State(state): State<AppState>) -> Response {
 pub async fn submit(State(state): State<AppState>, request: Request) -> Result<Response, WebError> {
     // Anyone may post here: a few bodies are read at once, as for the verify API.
     let Ok(_reading) = state.public_reads.try_acquire() else {
-        return Err(WebError::BadRequest(
+        return Err(WebError::Busy(
             "The portal is verifying many codes at the moment; try again in a few seconds."
                 .to_owned(),
         ));

@@ -337,3 +337,53 @@ async fn bad_uploads_and_other_taxpayers_documents_on_sqlite() {
 async fn bad_uploads_and_other_taxpayers_documents_on_postgres() {
     bad_uploads_and_other_taxpayers_documents(Backend::Postgres).await;
 }
+
+/// The public login page reads little from a stranger: at most 8 KiB of form, and a user name
+/// of more than 100 characters is refused before any password check, with the one message
+/// every refusal gets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_login_page_reads_little_from_strangers() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let post = |body: String| {
+        http()
+            .post(format!("{}/login", app.address))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let answer = post(format!("user_name=a&password={}", "x".repeat(9000)))
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let long_name = post(format!("user_name={}&password=x", "u".repeat(101)))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let unknown = post("user_name=nobody&password=x".to_owned())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let refusal = |page: &str| {
+        let start = page.find("role=\"alert\">").unwrap() + 13;
+        page[start..start + page[start..].find('<').unwrap()].to_owned()
+    };
+    assert_eq!(refusal(&long_name), refusal(&unknown));
+    // A known user with a wrong password reads the same.
+    let credentials = app.credentials(SELLER);
+    let wrong = post(format!(
+        "user_name={}&password=wrong",
+        credentials.user_name
+    ))
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert_eq!(refusal(&wrong), refusal(&unknown));
+}
