@@ -387,3 +387,43 @@ async fn the_login_page_reads_little_from_strangers() {
     .unwrap();
     assert_eq!(refusal(&wrong), refusal(&unknown));
 }
+
+/// With `compat = "nic"` the API sees only its own portal's records without the `irp` header; the
+/// web mode, which has no such header, acts on a record of the other portal all the same
+/// (criss-cross cancellation).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_cancels_the_other_portals_records_under_nic_compat() {
+    let Some(app) = spawn_app_with(Backend::Sqlite, "compat = \"nic\"").await else {
+        return;
+    };
+    let api = app.logged_in(SELLER).await;
+    let generated = api.generate(&invoice(&app, "WEB/NIC/1")).await.unwrap();
+    let irn = generated.data.unwrap()["Irn"].as_str().unwrap().to_owned();
+    // The same registration as IRP-2 would have stored it: another IRN, portal 2.
+    let mut record = app
+        .state
+        .store
+        .invoice(&irp_core::irn::Irn::parse(&irn).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    record.irn = irp_core::irn::Irn::parse(&"e".repeat(64)).unwrap();
+    record.doc_no = "WEB/NIC/2".to_owned();
+    record.ack_no += 1;
+    record.portal = 2;
+    app.state.store.insert_invoice(&record).await.unwrap();
+
+    let cookie = web_login(&app, SELLER, None).await.unwrap();
+    let (_, _, dashboard) = page(&app, &cookie, "/dashboard").await;
+    let token = form_token(&dashboard);
+    let path = format!("/invoices/{}/cancel", record.irn);
+    let answer = post_form(&app, &cookie, &path, &[("csrf", &token), ("reason", "2")]).await;
+    assert_eq!(
+        location(answer.headers()),
+        format!("/invoices/{}", record.irn),
+        "cancelled"
+    );
+    let stored = app.state.store.invoice(&record.irn).await.unwrap().unwrap();
+    assert_eq!(stored.status, irp_store::InvoiceStatus::Cancelled);
+    assert_eq!(stored.cancellation.unwrap().portal, 1);
+}
