@@ -254,6 +254,20 @@ impl AppState {
         Ok(u64::from(portal) * 100_000_000_000 + sequence)
     }
 
+    /// Verifies a SignedInvoice or SignedQRCode token against every published certificate:
+    /// the portal whose key signed it and what was signed, or `None` when no key did (E4 and
+    /// the web mode's verify page).
+    pub async fn verify_token(&self, token: &str) -> Option<(u8, irp_core::jws::Verified)> {
+        let all = self.certificates().await;
+        let verifier = irp_core::jws::Verifier::new(
+            all.iter()
+                .map(|(_, certificate, _)| certificate.clone())
+                .collect(),
+        );
+        let verified = verifier.verify(token.trim()).ok()?;
+        Some((all[verified.certificate_index].0, verified))
+    }
+
     /// Every published signing certificate, this portal's first.
     pub async fn certificates(&self) -> Vec<(u8, Certificate, bool)> {
         let own = self.0.signing_key.certificate().clone();

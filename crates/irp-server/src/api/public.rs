@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 use irp_core::ack::format_timestamp;
 use irp_core::codes::Code;
 use irp_core::json::{self, ObjectWriter, Value};
-use irp_core::jws::Verifier;
 use irp_core::keys::jwks_json;
 
 use crate::api::OrCode as _;
@@ -91,14 +90,7 @@ pub async fn verify(State(state): State<AppState>, body: Body) -> Result<Envelop
         .get_ignore_case("jws")
         .and_then(Value::as_str)
         .or_code(Code::E2142)?;
-    let all = state.certificates().await;
-    let verifier = Verifier::new(
-        all.iter()
-            .map(|(_, certificate, _)| certificate.clone())
-            .collect(),
-    );
-    let verified = verifier.verify(jws.trim()).ok().or_code(Code::E2256)?;
-    let portal = all[verified.certificate_index].0;
+    let (portal, verified) = state.verify_token(jws).await.or_code(Code::E2256)?;
     let mut out = String::new();
     let mut object = ObjectWriter::open(&mut out);
     object.raw("Valid", "true");

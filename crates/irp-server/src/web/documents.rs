@@ -382,29 +382,19 @@ pub async fn print_pdf(
     let pdf = crate::api::print::print_pdf(&state, &record, &data)
         .await
         .map_err(logged)?;
-    let mut response = pdf.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/pdf"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    let file = format!("inline; filename=\"e-invoice-{}.pdf\"", record.irn);
-    if let Ok(value) = HeaderValue::from_str(&file) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    Ok(response)
+    let name = format!("inline; filename=\"e-invoice-{}.pdf\"", record.irn);
+    Ok(file(pdf, "application/pdf", &name))
 }
 
-/// `GET /invoices/{irn}/signed.json`: what the generate API returns for the document, to keep.
+/// `GET /invoices/{irn}/signed.json`: the registration as generate returns it, to keep.
 pub async fn signed_json(
     State(state): State<AppState>,
     user: WebUser,
     Path(irn): Path<String>,
 ) -> Result<Response, WebError> {
     let record = own_record(&state, &user, &irn).await?;
-    let mut out = String::new();
-    let mut object = ObjectWriter::open(&mut out);
+    let mut json = String::new();
+    let mut object = ObjectWriter::open(&mut json);
     object.raw("AckNo", &record.ack_no.to_string());
     object.str("AckDt", &format_timestamp(record.ack_dt));
     object.str("Irn", record.irn.as_str());
@@ -412,18 +402,20 @@ pub async fn signed_json(
     object.str("SignedQRCode", &record.signed_qr_code);
     object.str("Status", record.status.code());
     object.close();
-    let mut response = out.into_response();
+    let name = format!("attachment; filename=\"{}.json\"", record.irn);
+    Ok(file(json, "application/json; charset=utf-8", &name))
+}
+
+/// A document to download (`disposition` names its file), never cached.
+fn file(body: impl IntoResponse, content_type: &'static str, disposition: &str) -> Response {
+    let mut response = body.into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    let file = format!("attachment; filename=\"{}.json\"", record.irn);
-    if let Ok(value) = HeaderValue::from_str(&file) {
+    if let Ok(value) = HeaderValue::from_str(disposition) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
-    Ok(response)
+    response
 }
 
 #[derive(Template)]

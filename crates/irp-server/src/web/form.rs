@@ -122,12 +122,7 @@ impl InvoiceInput {
     /// nothing.
     fn fill_buyer(&mut self, record: &TaxpayerRecord) {
         self.buyer_name = record.legal_name.clone();
-        let address = [&record.addr_bno, &record.addr_bnm, &record.addr_st]
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", ");
+        let address = register_address(record);
         if !address.is_empty() {
             self.buyer_addr1 = address;
         }
@@ -142,6 +137,16 @@ impl InvoiceInput {
             self.buyer_pos = self.buyer_state.clone();
         }
     }
+}
+
+/// The first address line of a register record: building number, building and street.
+fn register_address(record: &TaxpayerRecord) -> String {
+    [&record.addr_bno, &record.addr_bnm, &record.addr_st]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A figure as typed, when it is a number.
@@ -268,13 +273,7 @@ fn invoice_json(input: &InvoiceInput, seller: &TaxpayerRecord) -> String {
         s.str("Gstin", &seller.gstin);
         s.str("LglNm", &seller.legal_name);
         s.opt_str("TrdNm", seller.trade_name.as_deref());
-        let address = [&seller.addr_bno, &seller.addr_bnm, &seller.addr_st]
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", ");
-        s.str("Addr1", &address);
+        s.str("Addr1", &register_address(seller));
         s.str("Loc", seller.addr_loc.as_deref().unwrap_or_default());
         if let Some(pin) = seller.addr_pncd {
             s.raw("Pin", &pin.to_string());

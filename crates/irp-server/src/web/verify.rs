@@ -6,7 +6,6 @@ use askama::Template;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use irp_core::json::{self, Value};
-use irp_core::jws::Verifier;
 
 use crate::state::AppState;
 use crate::web::{Chrome, WebError, html, input, portal_name};
@@ -108,18 +107,15 @@ async fn read_picture(bytes: Vec<u8>) -> Result<String, String> {
 }
 
 async fn check(state: &AppState, token: &str) -> Outcome {
-    let all = state.certificates().await;
-    let verifier = Verifier::new(all.iter().map(|(_, c, _)| c.clone()).collect());
-    let verified = match verifier.verify(token.trim()) {
-        Ok(verified) => verified,
-        Err(_) => {
+    let (portal, verified) = match state.verify_token(token).await {
+        Some(found) => found,
+        None => {
             return Outcome::Invalid(
                 "Not valid: this is not a code signed by either portal, or it has been altered."
                     .to_owned(),
             );
         }
     };
-    let portal = all[verified.certificate_index].0;
     let facts = match json::parse(verified.data.as_bytes()) {
         Ok(data) => facts(&data),
         Err(_) => Vec::new(),
