@@ -17,7 +17,9 @@
     const s = Math.sign(x) || 1;
     return s * Math.round(Math.abs(x) * 100 + 1e-9) / 100;
   }
-  function fmt(x) { return x.toFixed(2); }
+  // As the server shows amounts (crate::figures): two decimals, Indian digit grouping.
+  const indian = new Intl.NumberFormat("en-IN", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  function fmt(x) { return indian.format(x); }
 
   function recompute() {
     const sellerState = form.dataset.sellerState;

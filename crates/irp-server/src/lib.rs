@@ -5,6 +5,7 @@ pub mod cache;
 pub mod clock;
 pub mod connections;
 pub mod envelope;
+pub mod figures;
 pub mod headers;
 pub mod login_gate;
 pub mod pdf;

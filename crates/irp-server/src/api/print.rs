@@ -14,6 +14,7 @@ use irp_store::InvoiceRecord;
 use crate::api::records::{bind_stored, owns, signed_data, visible_invoice};
 use crate::api::{NicCall, OrCode as _, QueryParams};
 use crate::envelope::{ApiError, Envelope};
+use crate::figures;
 use crate::state::AppState;
 
 pub async fn print(
@@ -118,13 +119,26 @@ pub fn print_html(
     let invoice = bind_stored(signed_data, &record.irn)
         .ok_or("the stored signed invoice does not bind")
         .or_code(Code::E5001)?;
-    let qr_svg = irp_core::qr::render_svg(&record.signed_qr_code, state.settings.print.qr_ecc)
-        .or_code(Code::E5001)?;
+    let ecc = state.settings.print.qr_ecc;
+    let qr_svg = irp_core::qr::render_svg(&record.signed_qr_code, ecc).or_code(Code::E5001)?;
+    let modules = irp_core::qr::modules(&record.signed_qr_code, ecc).or_code(Code::E5001)?;
     let printed_on = format_timestamp(state.clock.now());
     let printed_from = portal_name(state.settings.portal.id);
-    page(record, &invoice, qr_svg, printed_from, printed_on)
-        .render()
-        .or_code(Code::E5001)
+    let mut page = page(record, &invoice, qr_svg, printed_from, printed_on);
+    page.qr_side = qr_side_css(modules.width);
+    page.render().or_code(Code::E5001)
+}
+
+/// The side of the printed QR code with its quiet zone, as a CSS length: a whole number of
+/// 300-dpi printer dots per module, so that every module prints equally wide at 300 and 600
+/// dpi wherever the code lands on the page (uneven modules defeat scanners), at least four
+/// dots and at least 3.5 cm in all. A CSS pixel is 1/96 inch, so a dot is 0.32 px.
+fn qr_side_css(modules: usize) -> String {
+    const MIN_SIDE_DOTS: usize = 414; // 3.5 cm at 300 dpi is 413.4 dots
+    let total = modules + 8;
+    let dots_per_module = MIN_SIDE_DOTS.div_ceil(total).max(4);
+    let hundredths = dots_per_module * total * 32;
+    format!("{}.{:02}px", hundredths / 100, hundredths % 100)
 }
 
 /// The print model (`format=json`): the registration facts and the signed invoice data as stored.
@@ -168,13 +182,27 @@ pub(crate) struct PrintPage {
     pub(crate) pos: String,
     pub(crate) ewb: Option<String>,
     pub(crate) qr_svg: String,
+    /// The QR code's printed side with its quiet zone, as a CSS length (the HTML print only).
+    pub(crate) qr_side: String,
     pub(crate) parties: Vec<Party>,
     pub(crate) items: Vec<PrintItem>,
+    /// Each present total with its label, formatted for people (`crate::figures`); the last is
+    /// [`TOTAL_INVOICE_VALUE`].
     pub(crate) totals: Vec<(&'static str, String)>,
     pub(crate) generated_at: &'static str,
     pub(crate) printed_from: &'static str,
     pub(crate) printed_on: String,
 }
+
+impl PrintPage {
+    /// Whether a line of the totals is the invoice value, printed in bold with the Rupee sign.
+    pub(crate) fn is_grand_total(&self, label: &str) -> bool {
+        label == TOTAL_INVOICE_VALUE
+    }
+}
+
+/// The label of the last line of the totals, printed in bold with the Rupee sign.
+pub(crate) const TOTAL_INVOICE_VALUE: &str = "Total invoice value";
 
 pub(crate) struct Party {
     pub(crate) title: &'static str,
@@ -186,6 +214,8 @@ pub(crate) struct Party {
     pub(crate) pin: String,
 }
 
+/// One item line as printed: every figure already formatted for people (`crate::figures`), so
+/// that the HTML print, the PDF and the web page show the same text.
 pub(crate) struct PrintItem {
     pub(crate) sl_no: String,
     pub(crate) description: String,
@@ -203,11 +233,17 @@ pub(crate) struct PrintItem {
     pub(crate) total: String,
 }
 
-fn text(number: &Option<Number>) -> String {
-    number
-        .as_ref()
-        .map(|n| n.text().to_owned())
-        .unwrap_or_default()
+fn text(number: &Option<Number>) -> &str {
+    number.as_ref().map(Number::text).unwrap_or_default()
+}
+
+/// The trade name worth printing: none when it only repeats the legal name.
+fn distinct_trade_name(trade_name: &Option<String>, legal_name: &str) -> Option<String> {
+    trade_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|trade| !trade.is_empty() && !trade.eq_ignore_ascii_case(legal_name.trim()))
+        .map(str::to_owned)
 }
 
 fn state_label(code: u8) -> String {
@@ -240,7 +276,7 @@ pub(crate) fn page(
             title: "Supplier",
             gstin: Some(seller.gstin.as_str().to_owned()),
             legal_name: seller.lgl_nm.clone(),
-            trade_name: seller.trd_nm.clone(),
+            trade_name: distinct_trade_name(&seller.trd_nm, &seller.lgl_nm),
             address: address(&[
                 Some(&seller.addr1),
                 seller.addr2.as_deref(),
@@ -253,10 +289,10 @@ pub(crate) fn page(
             title: "Recipient",
             gstin: Some(buyer.gstin.as_str().to_owned()),
             legal_name: buyer.lgl_nm.clone(),
-            trade_name: buyer.trd_nm.clone(),
+            trade_name: distinct_trade_name(&buyer.trd_nm, &buyer.lgl_nm),
             address: address(&[Some(&buyer.addr1), buyer.addr2.as_deref(), Some(&buyer.loc)]),
             state: state_label(buyer.stcd.number),
-            pin: text(&buyer.pin),
+            pin: text(&buyer.pin).to_owned(),
         },
     ];
     if let Some(dispatch) = &invoice.disp_dtls {
@@ -279,7 +315,7 @@ pub(crate) fn page(
             title: "Ship to",
             gstin: ship.gstin.as_ref().map(|g| g.as_str().to_owned()),
             legal_name: ship.lgl_nm.clone(),
-            trade_name: ship.trd_nm.clone(),
+            trade_name: distinct_trade_name(&ship.trd_nm, &ship.lgl_nm),
             address: address(&[Some(&ship.addr1), ship.addr2.as_deref(), Some(&ship.loc)]),
             state: state_label(ship.stcd.number),
             pin: ship.pin.text().to_owned(),
@@ -292,49 +328,34 @@ pub(crate) fn page(
             sl_no: item.sl_no.clone(),
             description: item.prd_desc.clone().unwrap_or_default(),
             hsn: item.hsn_cd.clone(),
-            qty: text(&item.qty),
+            qty: figures::quantity(text(&item.qty)),
             unit: item.unit.clone().unwrap_or_default(),
-            unit_price: item.unit_price.text().to_owned(),
-            discount: text(&item.discount),
-            taxable: item.ass_amt.text().to_owned(),
-            rate: item.gst_rt.text().to_owned(),
-            igst: text(&item.igst_amt),
-            cgst: text(&item.cgst_amt),
-            sgst: text(&item.sgst_amt),
-            cess: text(&item.ces_amt),
-            total: item.tot_item_val.text().to_owned(),
+            unit_price: figures::price(item.unit_price.text()),
+            discount: figures::optional_amount(text(&item.discount)),
+            taxable: figures::amount(item.ass_amt.text()),
+            rate: figures::rate(item.gst_rt.text()),
+            igst: figures::optional_amount(text(&item.igst_amt)),
+            cgst: figures::optional_amount(text(&item.cgst_amt)),
+            sgst: figures::optional_amount(text(&item.sgst_amt)),
+            cess: figures::optional_amount(text(&item.ces_amt)),
+            total: figures::amount(item.tot_item_val.text()),
         })
         .collect();
     let val = &invoice.val_dtls;
     let totals = [
-        ("Taxable value", Some(val.ass_val.text().to_owned())),
-        ("CGST", val.cgst_val.as_ref().map(|n| n.text().to_owned())),
-        ("SGST", val.sgst_val.as_ref().map(|n| n.text().to_owned())),
-        ("IGST", val.igst_val.as_ref().map(|n| n.text().to_owned())),
-        ("Cess", val.ces_val.as_ref().map(|n| n.text().to_owned())),
-        (
-            "State cess",
-            val.st_ces_val.as_ref().map(|n| n.text().to_owned()),
-        ),
-        (
-            "Discount",
-            val.discount.as_ref().map(|n| n.text().to_owned()),
-        ),
-        (
-            "Other charges",
-            val.oth_chrg.as_ref().map(|n| n.text().to_owned()),
-        ),
-        (
-            "Round off",
-            val.rnd_off_amt.as_ref().map(|n| n.text().to_owned()),
-        ),
-        (
-            "Total invoice value",
-            Some(val.tot_inv_val.text().to_owned()),
-        ),
+        ("Taxable value", Some(&val.ass_val)),
+        ("CGST", val.cgst_val.as_ref()),
+        ("SGST", val.sgst_val.as_ref()),
+        ("IGST", val.igst_val.as_ref()),
+        ("Cess", val.ces_val.as_ref()),
+        ("State cess", val.st_ces_val.as_ref()),
+        ("Discount", val.discount.as_ref()),
+        ("Other charges", val.oth_chrg.as_ref()),
+        ("Round off", val.rnd_off_amt.as_ref()),
+        (TOTAL_INVOICE_VALUE, Some(&val.tot_inv_val)),
     ]
     .into_iter()
-    .filter_map(|(label, value)| value.map(|value| (label, value)))
+    .filter_map(|(label, value)| value.map(|value| (label, figures::amount(value.text()))))
     .collect();
     PrintPage {
         irn: record.irn.to_string(),
@@ -353,11 +374,56 @@ pub(crate) fn page(
         pos: state_label(buyer.pos.number),
         ewb: None,
         qr_svg,
+        qr_side: "45mm".to_owned(),
         parties,
         items,
         totals,
         generated_at: portal_name(record.portal),
         printed_from,
         printed_on,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_printed_qr_code_has_whole_printer_dots_per_module_and_at_least_3_5_cm() {
+        // Version 27 (125 modules), the size of a SignedQRCode: 4 dots a module, 45.04 mm.
+        assert_eq!(qr_side_css(125), "170.24px");
+        // A smaller symbol gets more dots a module, so that it stays at least 3.5 cm.
+        assert_eq!(qr_side_css(57), "145.60px"); // 65 modules × 7 dots
+        assert_eq!(qr_side_css(21), "139.20px"); // 29 modules × 15 dots
+        for modules in (21..=177).step_by(4) {
+            let side = qr_side_css(modules);
+            let hundredths: usize = side
+                .trim_end_matches("px")
+                .replace('.', "")
+                .parse()
+                .unwrap();
+            // 3.5 cm is 132.28 CSS pixels; a 300-dpi dot is 0.32 of one.
+            assert!(hundredths >= 13_228, "{modules} modules: {side}");
+            assert_eq!(hundredths % 32, 0, "{modules} modules: {side}");
+            let dots = hundredths / 32;
+            assert_eq!(dots % (modules + 8), 0, "{modules} modules: {side}");
+            assert!(dots / (modules + 8) >= 4, "{modules} modules: {side}");
+        }
+    }
+
+    #[test]
+    fn a_trade_name_equal_to_the_legal_name_is_not_printed_again() {
+        let legal = "Sandbox Large 29";
+        assert_eq!(distinct_trade_name(&None, legal), None);
+        assert_eq!(distinct_trade_name(&Some(legal.to_owned()), legal), None);
+        assert_eq!(
+            distinct_trade_name(&Some(" SANDBOX large 29 ".to_owned()), legal),
+            None
+        );
+        assert_eq!(distinct_trade_name(&Some(String::new()), legal), None);
+        assert_eq!(
+            distinct_trade_name(&Some("Large Traders".to_owned()), legal).as_deref(),
+            Some("Large Traders")
+        );
     }
 }

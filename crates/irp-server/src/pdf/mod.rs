@@ -5,15 +5,12 @@
 //! item list continues on further pages with the table header repeated; every page carries the
 //! IRN and its number.
 
-mod amounts;
 mod font;
-
-pub use amounts::{amount, rate};
 
 use irp_core::qr::QrModules;
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str};
 
-use crate::api::print::{Party, PrintItem, PrintPage};
+use crate::api::print::{Party, PrintItem, PrintPage, TOTAL_INVOICE_VALUE};
 use font::{BOLD, FontFile, FontRefs, FontUse, REGULAR};
 
 /// A4 portrait, in points.
@@ -202,14 +199,14 @@ const COLUMNS: [(&str, f32, Align, Cell); 13] = [
     ("HSN", 38.0, Align::Left, |i| i.hsn.clone()),
     ("Qty", 34.0, Align::Right, |i| i.qty.clone()),
     ("Unit", 24.0, Align::Left, |i| i.unit.clone()),
-    ("Unit price", 46.0, Align::Right, |i| amount(&i.unit_price)),
-    ("Taxable", 50.0, Align::Right, |i| amount(&i.taxable)),
-    ("GST", 22.0, Align::Right, |i| rate(&i.rate)),
-    ("IGST", 42.0, Align::Right, |i| optional_amount(&i.igst)),
-    ("CGST", 36.0, Align::Right, |i| optional_amount(&i.cgst)),
-    ("SGST", 36.0, Align::Right, |i| optional_amount(&i.sgst)),
-    ("Cess", 28.0, Align::Right, |i| optional_amount(&i.cess)),
-    ("Total", 53.28, Align::Right, |i| amount(&i.total)),
+    ("Unit price", 46.0, Align::Right, |i| i.unit_price.clone()),
+    ("Taxable", 50.0, Align::Right, |i| i.taxable.clone()),
+    ("GST", 22.0, Align::Right, |i| i.rate.clone()),
+    ("IGST", 42.0, Align::Right, |i| i.igst.clone()),
+    ("CGST", 36.0, Align::Right, |i| i.cgst.clone()),
+    ("SGST", 36.0, Align::Right, |i| i.sgst.clone()),
+    ("Cess", 28.0, Align::Right, |i| i.cess.clone()),
+    ("Total", 53.28, Align::Right, |i| i.total.clone()),
 ];
 const TABLE_SIZE: f32 = 7.0;
 const TABLE_LEADING: f32 = 8.6;
@@ -227,14 +224,6 @@ fn fitting_size(text: &str, width: f32) -> f32 {
         TABLE_SIZE
     } else {
         (TABLE_SIZE * width / natural).max(SMALLEST_SIZE)
-    }
-}
-
-fn optional_amount(text: &str) -> String {
-    if text.trim().is_empty() {
-        String::new()
-    } else {
-        amount(text)
     }
 }
 
@@ -347,11 +336,7 @@ fn party_lines(party: &Party, width: f32) -> Vec<(Weight, String)> {
     for line in wrap(&party.legal_name, width, 8.0, Weight::Regular, 2) {
         lines.push((Weight::Regular, line));
     }
-    if let Some(trade) = party
-        .trade_name
-        .as_ref()
-        .filter(|t| !t.eq_ignore_ascii_case(&party.legal_name))
-    {
+    if let Some(trade) = &party.trade_name {
         for line in wrap(trade, width, 8.0, Weight::Regular, 1) {
             lines.push((Weight::Regular, line));
         }
@@ -469,12 +454,12 @@ fn totals(layout: &mut Layout, totals: &[(&'static str, String)]) {
         layout.new_page();
     }
     for (label, value) in totals {
-        let last = *label == "Total invoice value";
+        let last = *label == TOTAL_INVOICE_VALUE;
         let weight = if last { Weight::Bold } else { Weight::Regular };
         let shown = if last {
-            format!("₹ {}", amount(value))
+            format!("₹ {value}")
         } else {
-            amount(value)
+            value.clone()
         };
         let y = layout.y - 9.0;
         layout.text(right - 90.0, y, 8.5, weight, Align::Right, label);

@@ -18,6 +18,7 @@ use irp_store::TaxpayerRecord;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::api::invoice::register_invoice;
+use crate::figures;
 use crate::state::AppState;
 use crate::web::input::Fields;
 use crate::web::{Chrome, OrPage as _, WebError, WebUser, html, input};
@@ -336,9 +337,9 @@ fn compute(input: &mut InvoiceInput, seller: &TaxpayerRecord) -> Totals {
     let mut computed = Vec::with_capacity(input.items.len());
     for item in &mut input.items {
         if let Some(a) = amounts(item, regime) {
-            item.taxable = paise(a.taxable);
-            item.tax = paise(a.igst + a.cgst + a.sgst);
-            item.total = paise(a.total());
+            item.taxable = figures::money(a.taxable);
+            item.tax = figures::money(a.igst + a.cgst + a.sgst);
+            item.total = figures::money(a.total());
             computed.push(a);
         }
     }
@@ -357,7 +358,8 @@ struct Totals([Option<Decimal>; 5]);
 
 impl Totals {
     fn shown(&self) -> [String; 5] {
-        self.0.map(|total| total.map(paise).unwrap_or_default())
+        self.0
+            .map(|total| total.map(figures::money).unwrap_or_default())
     }
 }
 

@@ -362,7 +362,7 @@ async fn printing(backend: Backend) {
         "PRINT/1",
         "B2B",
         "61091000",
-        "1050",
+        "₹ 1,050.00",
         "Generated at IRP-1",
         "Printed from IRP-1",
     ] {

@@ -16,7 +16,14 @@ use serde_json::json;
 pub struct Browser {
     pub client: Client,
     driver: Child,
+    /// chromedriver's port, for the Chrome DevTools commands WebDriver has no verb for.
+    port: u16,
 }
+
+/// A CSS pixel is 1/96 inch; a print at 300 dpi has 300/96 device pixels per CSS pixel.
+pub const PRINT_DPI_SCALE: f64 = 300.0 / 96.0;
+/// An A4 page (210 × 297 mm) in CSS pixels.
+pub const A4_CSS_PX: (u32, u32) = (794, 1123);
 
 impl Drop for Browser {
     fn drop(&mut self) {
@@ -98,7 +105,11 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("a WebDriver session");
-        Some(Browser { client, driver })
+        Some(Browser {
+            client,
+            driver,
+            port,
+        })
     }
 
     pub async fn goto(&self, url: &str) {
@@ -163,6 +174,57 @@ impl Browser {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    /// Runs a Chrome DevTools command in the page through chromedriver.
+    async fn devtools(&self, command: &str, params: serde_json::Value) {
+        let session = self.client.session_id().await.unwrap().unwrap();
+        let response = reqwest::Client::new()
+            .post(format!(
+                "http://127.0.0.1:{}/session/{session}/goog/cdp/execute",
+                self.port
+            ))
+            .header("content-type", "application/json")
+            .body(json!({ "cmd": command, "params": params }).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "{command}: {response:?}");
+    }
+
+    /// Shows pages in a viewport of `width` × `height` CSS pixels with `scale` device pixels
+    /// each, so that a screenshot has the resolution of a print.
+    pub async fn emulate_viewport(&self, (width, height): (u32, u32), scale: f64) {
+        self.devtools(
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": width, "height": height, "deviceScaleFactor": scale, "mobile": false }),
+        )
+        .await;
+    }
+
+    /// Back to the window's own viewport.
+    pub async fn clear_viewport(&self) {
+        self.devtools("Emulation.clearDeviceMetricsOverride", json!({}))
+            .await;
+    }
+
+    /// The page as the browser prints it: A4 portrait at 100 % (never shrunk to fit, so that
+    /// anything too wide is cut off as on paper), with no margins imposed, so that the page's
+    /// own `@page` margins apply as in the print preview's default.
+    pub async fn print_a4(&self) -> Vec<u8> {
+        let configuration = fantoccini::wd::PrintConfiguration::builder()
+            .size(fantoccini::wd::PrintSize::A4)
+            .margins(fantoccini::wd::PrintMargins {
+                top: 0.0,
+                bottom: 0.0,
+                left: 0.0,
+                right: 0.0,
+            })
+            .shrink_to_fit(false)
+            .background(true)
+            .build()
+            .unwrap();
+        self.client.print(configuration).await.unwrap()
     }
 
     /// Ends the browser session; the driver is killed when the value drops.

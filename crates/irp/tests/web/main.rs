@@ -14,7 +14,7 @@ use std::time::Duration;
 use irp_core::qr::QrEcc;
 use irp_testkit::fixtures::{BUYER, OTHER};
 
-use crate::browser::Browser;
+use crate::browser::{A4_CSS_PX, Browser, PRINT_DPI_SCALE};
 use crate::process::{SELLER, fresh_postgres, jwks_verifier, sandbox, serve, serve_portal};
 
 /// The sandbox user name and password of `gstin`.
@@ -160,6 +160,80 @@ fn render_pages(pdf: &[u8], dir: &Path) -> (Vec<u8>, usize) {
     (std::fs::read(dir.join("corner.png")).unwrap(), pages)
 }
 
+/// Where the print view's parts are, in CSS pixels.
+struct PrintLayout {
+    page_width: u64,
+    viewport_width: u64,
+    qr_left: f64,
+    qr_right: f64,
+    qr_width: f64,
+}
+
+async fn print_layout(browser: &Browser) -> PrintLayout {
+    let measured = browser
+        .client
+        .execute(
+            "const qr = document.querySelector('#qr svg').getBoundingClientRect();\
+             return [document.documentElement.scrollWidth, window.innerWidth, qr.left, qr.right, qr.width];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let number = |index: usize| measured[index].as_f64().unwrap();
+    PrintLayout {
+        page_width: measured[0].as_u64().unwrap(),
+        viewport_width: measured[1].as_u64().unwrap(),
+        qr_left: number(2),
+        qr_right: number(3),
+        qr_width: number(4),
+    }
+}
+
+/// The text of each page of `pdf`, as `pdftotext` (poppler) reads it.
+fn pdf_text_pages(pdf: &[u8], dir: &Path) -> Vec<String> {
+    let file = dir.join("browser-print.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let output = std::process::Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs (scripts/test.sh installs poppler-utils)");
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    // Pages end with a form feed.
+    text.split('\u{c}')
+        .filter(|page| !page.trim().is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The top right of the first page of `pdf`, where the print view puts its QR code, as a
+/// 300 dpi greyscale PNG: the part of the page a phone is aimed at.
+fn render_page_one_corner(pdf: &[u8], dir: &Path) -> Vec<u8> {
+    let file = dir.join("browser-first.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let status = std::process::Command::new("pdftoppm")
+        .args(["-png", "-gray", "-r", "300", "-f", "1", "-l", "1"])
+        .args([
+            "-x",
+            "1480",
+            "-y",
+            "0",
+            "-W",
+            "1000",
+            "-H",
+            "1000",
+            "-singlefile",
+        ])
+        .arg(&file)
+        .arg(dir.join("browser-first"))
+        .status()
+        .expect("pdftoppm runs");
+    assert!(status.success());
+    std::fs::read(dir.join("browser-first.png")).unwrap()
+}
+
 async fn signed_json(base: &str, cookie: &str, irn: &str) -> serde_json::Value {
     let response = reqwest::Client::new()
         .get(format!("{base}/invoices/{irn}/signed.json"))
@@ -258,7 +332,7 @@ async fn a_taxpayer_works_in_the_browser_on_sqlite() {
     )
     .await;
     // 1,000 + 5 % and 1,000 + 18 %: the script's totals, as typed.
-    wait_for_text(&browser, "#invoice-total", "2230.00").await;
+    wait_for_text(&browser, "#invoice-total", "2,230.00").await;
     assert_eq!(browser.text("[data-total=igst]").await, "230.00");
     browser.screenshot("generate").await;
     browser.click("#generate").await;
@@ -310,9 +384,47 @@ async fn a_taxpayer_works_in_the_browser_on_sqlite() {
         .unwrap();
     assert!(status.success());
 
-    // Print view.
+    // The print view (issue 21) at the width of an A4 page and a print's 300 dpi: nothing
+    // overflows, the QR code is whole and at least 3.5 cm wide, and it scans from the screenshot.
+    browser.emulate_viewport(A4_CSS_PX, PRINT_DPI_SCALE).await;
     browser.goto(&format!("{base}/invoices/{irn}/print")).await;
-    assert!(browser.source().await.contains("WEB/1"));
+    let layout = print_layout(&browser).await;
+    assert!(
+        layout.page_width <= layout.viewport_width,
+        "the page is {} px wide in a {} px viewport",
+        layout.page_width,
+        layout.viewport_width
+    );
+    assert!(layout.qr_left >= 0.0 && layout.qr_right <= layout.viewport_width as f64);
+    assert!(
+        layout.qr_width >= 3.5 / 2.54 * 96.0,
+        "the QR code is {} px wide",
+        layout.qr_width
+    );
+    let shot = browser.client.screenshot().await.unwrap();
+    assert_eq!(
+        irp_core::qr::decode_png(&shot).unwrap(),
+        vec![qr.clone()],
+        "the QR code scans from a screenshot of the print view"
+    );
+    // Amounts for people: two decimals, Indian grouping, the Rupee sign on the invoice value.
+    assert_eq!(browser.text("#total-invoice-value").await, "₹ 2,230.00");
+    let cells = browser
+        .client
+        .find_all(fantoccini::Locator::Css(".items td.num"))
+        .await
+        .unwrap();
+    let mut figures = Vec::new();
+    for cell in cells {
+        figures.push(cell.text().await.unwrap());
+    }
+    assert!(figures.contains(&"1,000.00".to_owned()), "{figures:?}");
+    assert!(figures.contains(&"18%".to_owned()), "{figures:?}");
+    assert!(
+        !figures.iter().any(|f| f == "1000" || f == "18"),
+        "{figures:?}"
+    );
+    browser.clear_viewport().await;
     browser.screenshot("print").await;
 
     // An e-way bill from the e-invoice: Part B by road, the distance the portal estimates.
@@ -374,7 +486,40 @@ async fn a_taxpayer_works_in_the_browser_on_sqlite() {
     let fifty_dir = tempfile::tempdir().unwrap();
     let (corner, pages) = render_pages(&pdf(&base, &cookie, &fifty).await, fifty_dir.path());
     assert!(pages >= 2, "{pages} pages");
-    assert_eq!(irp_core::qr::decode_png(&corner).unwrap(), vec![fifty_qr]);
+    assert_eq!(
+        irp_core::qr::decode_png(&corner).unwrap(),
+        vec![fifty_qr.clone()]
+    );
+    // The browser's own print of its print view: A4 pages at 100 %, the item table's header
+    // on every page that carries items, the QR code scanned from the first page at 300 dpi.
+    browser
+        .goto(&format!("{base}/invoices/{fifty}/print"))
+        .await;
+    let printed = browser.print_a4().await;
+    let pages = pdf_text_pages(&printed, fifty_dir.path());
+    assert!(pages.len() >= 2, "{} printed pages", pages.len());
+    for (number, page) in pages.iter().enumerate() {
+        if page.contains("Cotton T-shirt") {
+            assert!(
+                page.contains("Description") && page.contains("Item total"),
+                "page {} repeats the table header: {page}",
+                number + 1
+            );
+        }
+    }
+    assert_eq!(
+        pages
+            .iter()
+            .map(|page| page.matches("Cotton T-shirt").count())
+            .sum::<usize>(),
+        50,
+        "every item is printed once"
+    );
+    let first_page = render_page_one_corner(&printed, fifty_dir.path());
+    assert_eq!(
+        irp_core::qr::decode_png(&first_page).unwrap(),
+        vec![fifty_qr]
+    );
 
     // Verify: the token pasted, a picture of the QR code, a tampered token.
     browser.goto(&format!("{base}/verify")).await;
