@@ -71,43 +71,51 @@ impl Envelope {
         let mut out = String::with_capacity(256);
         let mut object = ObjectWriter::open(&mut out);
         object.raw("Status", if self.errors.is_empty() { "1" } else { "0" });
-        if self.errors.is_empty() {
-            object.raw("ErrorDetails", "null");
-        } else {
-            let errors = object.key("ErrorDetails");
-            errors.push('[');
-            for (index, error) in self.errors.iter().enumerate() {
-                if index > 0 {
-                    errors.push(',');
-                }
-                let mut entry = ObjectWriter::open(errors);
-                entry.str("ErrorCode", error.code.as_str());
-                entry.str("ErrorMessage", &error.message);
-                entry.close();
-            }
-            errors.push(']');
-        }
+        write_error_details(object.key("ErrorDetails"), &self.errors);
         match &self.data {
             Data::Null => object.raw("Data", "null"),
             Data::Encrypted(text) => object.str("Data", text),
             Data::Plain(json) => object.raw("Data", json),
         }
-        if self.info.is_empty() {
-            object.raw("InfoDtls", "null");
-        } else {
-            let info = object.key("InfoDtls");
-            info.push('[');
-            for (index, entry) in self.info.iter().enumerate() {
-                if index > 0 {
-                    info.push(',');
-                }
-                write_info(info, entry);
-            }
-            info.push(']');
-        }
+        write_info_details(object.key("InfoDtls"), &self.info);
         object.close();
         out
     }
+}
+
+/// The value of `ErrorDetails`: `null` when there are none.
+pub(crate) fn write_error_details(out: &mut String, errors: &[ErrorDetail]) {
+    if errors.is_empty() {
+        out.push_str("null");
+        return;
+    }
+    out.push('[');
+    for (index, error) in errors.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        let mut entry = ObjectWriter::open(out);
+        entry.str("ErrorCode", error.code.as_str());
+        entry.str("ErrorMessage", &error.message);
+        entry.close();
+    }
+    out.push(']');
+}
+
+/// The value of `InfoDtls`: `null` when there are none.
+pub(crate) fn write_info_details(out: &mut String, info: &[Info]) {
+    if info.is_empty() {
+        out.push_str("null");
+        return;
+    }
+    out.push('[');
+    for (index, entry) in info.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        write_info(out, entry);
+    }
+    out.push(']');
 }
 
 fn write_info(out: &mut String, entry: &Info) {

@@ -1,6 +1,7 @@
 //! The IRP portal: the NIC-compatible API over the pure core and the registry.
 
 pub mod api;
+pub mod bulk;
 pub mod cache;
 pub mod clock;
 pub mod connections;

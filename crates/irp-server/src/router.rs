@@ -10,6 +10,7 @@ use axum::routing::{get, post};
 use tokio::net::TcpListener;
 
 use crate::api::{auth, ewb, ewb_cancel, invoice, master, print, public};
+use crate::bulk;
 use crate::connections::ConnectionLimits;
 use crate::state::AppState;
 
@@ -43,6 +44,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/eivital/v1.03/heartbeat/ping", get(public::heartbeat))
         .route("/eiext/v1.00/print/{irn}", get(print::print))
+        .route("/eiext/v1.00/bulk/generate", post(bulk::api::generate))
+        .route("/eiext/v1.00/bulk/cancel", post(bulk::api::cancel))
+        .route("/eiext/v1.00/bulk/{task}", get(bulk::api::status))
+        .route("/eiext/v1.00/bulk/{task}/results", get(bulk::api::results))
         .route("/eiext/v1.00/certs", get(public::certificates))
         .route("/eiext/v1.00/keys/auth", get(public::auth_public_key))
         .route("/eiext/v1.00/verify", post(public::verify))

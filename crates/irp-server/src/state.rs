@@ -52,6 +52,8 @@ pub struct Inner {
     pub public_reads: tokio::sync::Semaphore,
     /// Rate limits and the queue in front of password checks.
     pub login_gate: crate::login_gate::LoginGate,
+    /// Wakes this node's bulk worker when a task is submitted here (`crate::bulk`).
+    pub bulk_wakeup: tokio::sync::Notify,
 }
 
 /// A registration waiting for the next group commit, and where to send its outcome.
@@ -110,7 +112,7 @@ impl AppState {
             iss: settings.portal.jws_iss.clone(),
             default_disp_ship: settings.signing.default_disp_ship,
         };
-        AppState(Arc::new(Inner {
+        let state = AppState(Arc::new(Inner {
             settings,
             store,
             signing_key,
@@ -127,7 +129,10 @@ impl AppState {
             sessions: crate::cache::TtlCache::default(),
             public_reads: tokio::sync::Semaphore::new(PUBLIC_READS),
             login_gate,
-        }))
+            bulk_wakeup: tokio::sync::Notify::new(),
+        }));
+        crate::bulk::spawn_worker(&state);
+        state
     }
 
     /// The next AckNo for a registration at `ack_dt`. Gaps are allowed (`05` §2): an unused
@@ -206,20 +211,26 @@ impl AppState {
     }
 
     /// Registers an IRN through the group commit (its signed invoice packed already when
-    /// `packed_signed_invoice` is given), provided the session `session_token_hash`
-    /// still exists when the batch commits, and hands the record back with the outcome; the
-    /// error is for the log only.
+    /// `packed_signed_invoice` is given), provided the session of `authority` still exists
+    /// when the batch commits (or, for a bulk element, marking the element registered in the
+    /// same transaction), and hands the record back with the outcome; the error is for the log
+    /// only.
     pub async fn register(
         &self,
         record: InvoiceRecord,
         packed_signed_invoice: Option<PackedSignedInvoice>,
-        session_token_hash: &str,
+        authority: &crate::api::Caller,
     ) -> Result<(InvoiceRecord, Registration), String> {
         let (reply, outcome) = oneshot::channel();
         let new = NewInvoice {
             record,
-            session_token_hash: Some(session_token_hash.to_owned()),
+            // A bulk element is authorised by its task, not by a session that may have ended.
+            session_token_hash: match authority.bulk_element {
+                Some(_) => None,
+                None => Some(authority.token_hash.clone()),
+            },
             packed_signed_invoice,
+            bulk_element: authority.bulk_element.clone(),
         };
         self.0
             .registrar

@@ -93,6 +93,7 @@ fn bench(c: &mut Criterion) {
                     record: record(),
                     session_token_hash: None,
                     packed_signed_invoice: None,
+                    bulk_element: None,
                 })
                 .collect();
             runtime.block_on(store.insert_invoices(&batch)).unwrap()

@@ -38,6 +38,9 @@ pub mod event {
     pub const EWB_RESERVE: &str = "ewb.reserve";
     pub const CERTIFICATE_PUBLISH: &str = "certificate.publish";
     pub const SETTINGS: &str = "settings.shared";
+    pub const BULK_CREATE: &str = "bulk.create";
+    pub const BULK_COMPLETE: &str = "bulk.complete";
+    pub const BULK_PURGE: &str = "bulk.purge";
 }
 
 /// Now, as IST wall-clock time to the millisecond. Only the audit trail reads the clock: every

@@ -12,10 +12,10 @@
 //! - Times are IST wall-clock values (`NaiveDateTime`), as the spec writes them.
 //!
 //! Layout: [`Store`] is the sum of one trait per concern ([`TaxpayerRegistry`], [`Accounts`],
-//! [`Invoices`], [`EwayBills`], [`Portal`]). [`sqlite`] and [`postgres`] each implement them in
+//! [`Invoices`], [`EwayBills`], [`Portal`], [`BulkTasks`]). [`sqlite`] and [`postgres`] each implement them in
 //! modules of their own: `mod.rs` (opening, the audit and commit helpers, [`Store`] itself),
 //! `taxpayers.rs`, `users.rs` (clients, users and sessions), `invoices.rs`, `ewbs.rs` (e-way
-//! bills) and `portal.rs` (AckNo and EwbNo sequences, certificates, shared settings); `rows`
+//! bills), `bulk.rs` (bulk tasks) and `portal.rs` (AckNo and EwbNo sequences, certificates, shared settings); `rows`
 //! holds the row types both share, `group_commit` what both decide alike about a batch,
 //! `packed` the at-rest form of signed invoices, `errors` the mapping of driver failures,
 //! [`audit`] the audit trail's vocabulary. The schema is in `migrations/{sqlite,postgres}/`,
@@ -24,6 +24,7 @@
 //! The conformance tests (`tests/conformance/`) run every case against both backends.
 
 pub mod audit;
+mod bulk;
 mod errors;
 mod group_commit;
 mod packed;
@@ -87,7 +88,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// behind an `Arc` and safe to share between tasks. Each backend implements each concern in
 /// the module of the same name (`sqlite::invoices` implements [`Invoices`], …).
 #[async_trait]
-pub trait Store: TaxpayerRegistry + Accounts + Invoices + EwayBills + Portal + 'static {
+pub trait Store:
+    TaxpayerRegistry + Accounts + Invoices + EwayBills + Portal + BulkTasks + 'static
+{
     /// Which backend this is (`"sqlite"` or `"postgres"`), for logs and `/readyz`.
     fn backend(&self) -> &'static str;
 
@@ -193,6 +196,7 @@ pub trait Invoices: Send + Sync {
             record: record.clone(),
             session_token_hash: None,
             packed_signed_invoice: None,
+            bulk_element: None,
         }];
         self.insert_invoices(&batch).await?.pop().ok_or_else(|| {
             StoreError::Database("insert_invoice: the batch of one gave no result".to_owned())
@@ -213,6 +217,16 @@ pub trait Invoices: Send + Sync {
         &self,
         irn: &Irn,
         cancellation: &Cancellation,
+    ) -> StoreResult<CancelOutcome<InvoiceRecord>> {
+        self.cancel_invoice_for(irn, cancellation, None).await
+    }
+    /// [`Invoices::cancel_invoice`] for bulk element `element`: when this call cancels, the
+    /// element is marked done with the IRN in the same transaction.
+    async fn cancel_invoice_for(
+        &self,
+        irn: &Irn,
+        cancellation: &Cancellation,
+        element: Option<&BulkElementRef>,
     ) -> StoreResult<CancelOutcome<InvoiceRecord>>;
     /// IRNs of `supplier` marked rejected (`REJ`) on `date` (`02` §2.11); with `operator`, only
     /// those whose e-commerce operator (`EcmGstin`) it is, the ones it may act on (`02` §4).
@@ -290,4 +304,51 @@ pub trait Portal: Send + Sync {
 
     /// Every certificate any portal has published, current and retired.
     async fn certificates(&self) -> StoreResult<Vec<PublishedCertificate>>;
+}
+
+/// Bulk tasks (`09` §2): created whole, processed by whichever node holds the task's lease,
+/// results recorded in array order and read back by the submitter on any node.
+#[async_trait]
+pub trait BulkTasks: Send + Sync {
+    /// Stores a new task and its elements (each as submitted) in one transaction.
+    async fn create_bulk_task(&self, task: &BulkTask, elements: &[&[u8]]) -> StoreResult<()>;
+    async fn bulk_task(&self, task_id: &str) -> StoreResult<Option<BulkTask>>;
+    /// Takes the lease of the oldest unfinished task whose lease is free or ran out before
+    /// `now`, for `owner` until `until`; `None` when no task waits.
+    async fn claim_bulk_task(
+        &self,
+        owner: &str,
+        now: NaiveDateTime,
+        until: NaiveDateTime,
+    ) -> StoreResult<Option<BulkTask>>;
+    /// The elements of `task_id` without a result, from position `from` on, at most `limit`,
+    /// in order.
+    async fn pending_bulk_elements(
+        &self,
+        task_id: &str,
+        from: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<PendingElement>>;
+    /// The IRN this task registered (or cancelled) for element `index`, if it did.
+    async fn bulk_applied_irn(&self, task_id: &str, index: u32) -> StoreResult<Option<String>>;
+    /// Records `results` and extends the lease to `until`, provided `owner` still holds the
+    /// lease; an element that has a result already keeps it. The task is complete, at `now`,
+    /// when its last element has a result. `false` when the lease was lost (nothing written).
+    async fn record_bulk_results(
+        &self,
+        task_id: &str,
+        owner: &str,
+        results: &[ElementResult],
+        now: NaiveDateTime,
+        until: NaiveDateTime,
+    ) -> StoreResult<bool>;
+    /// The recorded results of `task_id` from position `from` on, at most `limit`, in order.
+    async fn bulk_results(
+        &self,
+        task_id: &str,
+        from: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<ElementResult>>;
+    /// Deletes the tasks (with their elements) that expired before `now`; how many.
+    async fn purge_bulk_tasks(&self, now: NaiveDateTime) -> StoreResult<u64>;
 }

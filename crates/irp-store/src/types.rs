@@ -266,6 +266,88 @@ pub struct NewInvoice {
     /// `record.signed_invoice` already packed ([`crate::PackedSignedInvoice::of`]); when
     /// absent, the store packs it.
     pub packed_signed_invoice: Option<crate::PackedSignedInvoice>,
+    /// The bulk task element this registration processes: when the record is inserted, the
+    /// element is marked registered with its IRN in the same transaction.
+    pub bulk_element: Option<BulkElementRef>,
+}
+
+/// One element of a bulk task: the task and the element's 0-based position in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkElementRef {
+    pub task_id: String,
+    pub index: u32,
+}
+
+/// What a bulk task does with each element (`09` §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkKind {
+    Generate,
+    Cancel,
+}
+
+impl BulkKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            BulkKind::Generate => "GENERATE",
+            BulkKind::Cancel => "CANCEL",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<BulkKind> {
+        match code {
+            "GENERATE" => Some(BulkKind::Generate),
+            "CANCEL" => Some(BulkKind::Cancel),
+            _ => None,
+        }
+    }
+}
+
+/// A bulk task as the registry keeps it (`09` §2): who submitted it, where, and its progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkTask {
+    pub task_id: String,
+    pub kind: BulkKind,
+    /// Header `Gstin` of the submitting call, upper case: the one party that may read the task.
+    pub gstin: String,
+    pub sup_gstin: Option<String>,
+    pub client_id: String,
+    pub user_name: String,
+    /// The submitting call's `irp` header (`1`, `2`), which each element's call carries too.
+    pub irp_header: Option<u8>,
+    /// The portal that accepted the task.
+    pub portal: u8,
+    pub total: u32,
+    pub processed: u32,
+    pub succeeded: u32,
+    pub failed: u32,
+    pub submitted_at: NaiveDateTime,
+    pub completed_at: Option<NaiveDateTime>,
+    pub expires_at: NaiveDateTime,
+    /// The node processing the task, while its lease runs.
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<NaiveDateTime>,
+}
+
+/// An element of a bulk task still without a result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingElement {
+    pub index: u32,
+    /// The element's bytes as submitted.
+    pub request: Vec<u8>,
+    /// The IRN this task registered (or cancelled) for the element, when that committed before
+    /// the element's result was recorded (a node stopped in between).
+    pub applied_irn: Option<String>,
+}
+
+/// The result of one element (`09` §2.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElementResult {
+    pub index: u32,
+    pub succeeded: bool,
+    /// The E8 JSON entry of the element.
+    pub result: String,
+    /// The element's row of the E8 CSV, without its line end.
+    pub csv: String,
 }
 
 /// A portal signing certificate as published to verifiers (`02` §5.2).

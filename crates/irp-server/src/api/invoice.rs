@@ -98,7 +98,7 @@ pub async fn register_invoice(
     // Stage 5: register atomically, then answer with what was stored.
     let (record, packed) = sign_and_record(state, &invoice, irn, now, caller).await?;
     let (record, registration) = state
-        .register(record, packed, &caller.token_hash)
+        .register(record, packed, caller)
         .await
         .or_code(Code::E2146)?;
     match registration {
@@ -220,7 +220,7 @@ fn envelope_ack_dt(state: &AppState, ack_dt: NaiveDateTime) -> String {
 }
 
 /// The `Data` of generate and the get endpoints (`02` §2.2).
-fn invoice_data(
+pub(crate) fn invoice_data(
     state: &AppState,
     record: &InvoiceRecord,
     ewb: Option<&irp_store::EwbRecord>,
@@ -355,7 +355,7 @@ pub async fn cancel_invoice(
     };
     let outcome = state
         .store
-        .cancel_invoice(&request.irn, &cancellation)
+        .cancel_invoice_for(&request.irn, &cancellation, caller.bulk_element.as_ref())
         .await
         .or_code(Code::E2141)?;
     if outcome.by_this_call {

@@ -34,6 +34,9 @@ pub struct Caller {
     pub token_hash: String,
     /// Whether the session came from the node's cache rather than the registry.
     pub session_cached: bool,
+    /// Work done for an element of a bulk task: authorised by the task, which the session that
+    /// submitted it need not outlive, and marked on the element when it registers (`crate::bulk`).
+    pub bulk_element: Option<irp_store::BulkElementRef>,
 }
 
 impl Caller {
@@ -213,6 +216,7 @@ async fn authenticate(
         gstin,
         sup_gstin: headers.get("sup_gstin").map(str::to_ascii_uppercase),
         token_hash,
+        bulk_element: None,
         session_cached,
     };
     Ok(NicCall {

@@ -29,8 +29,8 @@ use toml::Value;
 pub use names::{NOT_IMPLEMENTED, OTHER_VARIABLES, env_name, keys};
 pub use raw::RawSettings;
 pub use sections::{
-    Ack, Auth, Cancel, Compat, Environment, Ewb, HsnMasterSource, Irn, Keys, Limits, Portal, Print,
-    ReportingLimit, Retrieval, Server, Signing, Validation, Web,
+    Ack, Auth, Bulk, Cancel, Compat, Environment, Ewb, HsnMasterSource, Irn, Keys, Limits, Portal,
+    Print, ReportingLimit, Retrieval, Server, Signing, Validation, Web,
 };
 
 use lenient::{ErrorKind, Lenient};
@@ -56,6 +56,7 @@ pub struct Settings {
     pub ewb: Ewb,
     pub print: Print,
     pub web: Web,
+    pub bulk: Bulk,
     /// The validation settings as the core takes them, built by [`Settings::from_raw`] from
     /// `validation.*`, `reporting_limit.*`, `limits.max_items` and `irn.uppercase_docno`.
     #[serde(skip)]
@@ -149,8 +150,27 @@ impl Settings {
             .expect("the default settings serialise");
         raw::merge(&mut table, raw.0.clone());
         let mut settings: Settings = Lenient::new(Value::Table(table), "").read()?;
+        settings.check_bulk()?;
         settings.build_rules()?;
         Ok(settings)
+    }
+
+    fn check_bulk(&self) -> Result<(), SettingsError> {
+        let invalid = |key: &str, message: &str| SettingsError::Invalid {
+            key: key.to_owned(),
+            message: message.to_owned(),
+        };
+        let b = &self.bulk;
+        if b.max_documents == 0 {
+            return Err(invalid("bulk.max_documents", "must be at least 1"));
+        }
+        if b.concurrency == 0 || b.concurrency > 256 {
+            return Err(invalid("bulk.concurrency", "must be from 1 to 256"));
+        }
+        if b.retention_days < 1 {
+            return Err(invalid("bulk.retention_days", "must be at least 1"));
+        }
+        Ok(())
     }
 
     /// Builds [`Settings::rules`], the only place the core's validation settings are made, reading

@@ -28,7 +28,6 @@ pub const OTHER_VARIABLES: &[(&str, &str)] = &[
     ("IRP_BENCH_PRELOADS", "scripts/bench-all.sh"),
 ];
 
-const BULK: &str = "there are no bulk endpoints (09-bulk.md, D-32)";
 const THROTTLE: &str = "there is no throttle of repeated failures (D-56)";
 const RETURNS: &str = "there are no returns views (11-returns.md)";
 
@@ -44,9 +43,6 @@ pub const NOT_IMPLEMENTED: &[(&str, &str)] = &[
         "distances are always estimated from the shipped PIN directory (D-43); \
          an operator's pin_from,pin_to,km file is not read",
     ),
-    ("bulk.max_documents", BULK),
-    ("bulk.max_body_bytes", BULK),
-    ("bulk.retention_days", BULK),
     ("throttle.enabled", THROTTLE),
     ("throttle.max_identical_failures", THROTTLE),
     ("throttle.window_minutes", THROTTLE),

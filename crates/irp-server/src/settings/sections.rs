@@ -354,3 +354,29 @@ impl Default for Web {
         }
     }
 }
+
+/// Bulk tasks (`09` §2, `docs/BULK.md`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Bulk {
+    /// Elements a task may hold; more is `5002` (D-32).
+    pub max_documents: usize,
+    /// The raw body limit of `bulk/generate` and `bulk/cancel`, before decryption (D-32).
+    pub max_body_bytes: usize,
+    /// Days a task and its results are kept after submission.
+    pub retention_days: i64,
+    /// Elements a node processes at once. The single-call API keeps the rest of the signing
+    /// pool and of the registry's group commit.
+    pub concurrency: usize,
+}
+
+impl Default for Bulk {
+    fn default() -> Bulk {
+        Bulk {
+            max_documents: 1000,
+            max_body_bytes: 5 * 1024 * 1024,
+            retention_days: 30,
+            concurrency: 8,
+        }
+    }
+}

@@ -326,9 +326,31 @@ fn environment_names_are_distinct() {
 }
 
 #[test]
+fn bulk_settings_are_read_and_checked() {
+    let settings = from_toml("[bulk]\nmax_documents = 10\nconcurrency = 4\n").unwrap();
+    assert_eq!(settings.bulk.max_documents, 10);
+    assert_eq!(settings.bulk.concurrency, 4);
+    assert_eq!(settings.bulk.max_body_bytes, 5 * 1024 * 1024);
+    assert_eq!(settings.bulk.retention_days, 30);
+    let settings = from_env(&[("IRP_BULK_RETENTION_DAYS", "7")]).unwrap();
+    assert_eq!(settings.bulk.retention_days, 7);
+    for (text, key) in [
+        ("[bulk]\nmax_documents = 0\n", "bulk.max_documents"),
+        ("[bulk]\nconcurrency = 0\n", "bulk.concurrency"),
+        ("[bulk]\nconcurrency = 257\n", "bulk.concurrency"),
+        ("[bulk]\nretention_days = 0\n", "bulk.retention_days"),
+    ] {
+        let error = from_toml(text).unwrap_err();
+        assert!(
+            matches!(&error, SettingsError::Invalid { key: k, .. } if k == key),
+            "{text}: {error}"
+        );
+    }
+}
+
+#[test]
 fn keys_that_are_not_implemented_are_refused() {
     for text in [
-        "[bulk]\nmax_documents = 10\n",
         "throttle.enabled = true\n",
         "[ewb]\nvehicle_formats = [\"^[A-Z]+$\"]\n",
         "\"ewb.pin_distance_master\" = \"distances.csv\"\n",
@@ -341,9 +363,9 @@ fn keys_that_are_not_implemented_are_refused() {
         );
         assert!(error.to_string().contains("not implemented yet"), "{error}");
     }
-    let error = from_env(&[("IRP_BULK_RETENTION_DAYS", "10")]).unwrap_err();
+    let error = from_env(&[("IRP_THROTTLE_WINDOW_MINUTES", "10")]).unwrap_err();
     assert!(
-        matches!(&error, SettingsError::NotImplemented { key, .. } if key == "bulk.retention_days"),
+        matches!(&error, SettingsError::NotImplemented { key, .. } if key == "throttle.window_minutes"),
         "{error}"
     );
     let mut raw = RawSettings::default();

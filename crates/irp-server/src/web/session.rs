@@ -97,6 +97,7 @@ impl FromRequestParts<AppState> for WebUser {
                 sup_gstin: None,
                 token_hash,
                 session_cached: false,
+                bulk_element: None,
             },
             csrf: form_token(&sek),
         })

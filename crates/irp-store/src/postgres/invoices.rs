@@ -14,8 +14,8 @@ use crate::errors::db_error;
 use crate::group_commit;
 use crate::rows::{InvoiceParams, InvoiceRow, SummaryRow, int, invoice_columns};
 use crate::{
-    ActivityCounts, CancelOutcome, Cancellation, InvoiceRecord, InvoiceSearch, InvoiceSummary,
-    Invoices, NewInvoice, Registration, StoreError, StoreResult,
+    ActivityCounts, BulkElementRef, CancelOutcome, Cancellation, InvoiceRecord, InvoiceSearch,
+    InvoiceSummary, Invoices, NewInvoice, Registration, StoreError, StoreResult,
 };
 
 #[async_trait]
@@ -107,6 +107,23 @@ impl Invoices for PostgresStore {
                 results[*index] = Some(Registration::Duplicate(winner));
             }
         }
+        // A bulk task's element is marked registered in the registration's own transaction.
+        for index in &order {
+            let new = &batch[*index];
+            if let (Some(element), Some(Registration::Inserted)) =
+                (&new.bulk_element, &results[*index])
+            {
+                sqlx::query(
+                    "UPDATE bulk_elements SET applied_irn = $1 WHERE task_id = $2 AND idx = $3",
+                )
+                .bind(new.record.irn.as_str())
+                .bind(&element.task_id)
+                .bind(i64::from(element.index))
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| db_error(OP, e))?;
+            }
+        }
         if !audited.is_empty() {
             let at = crate::audit::ist_now();
             let mut audit_rows = sqlx::QueryBuilder::<sqlx::Postgres>::new(
@@ -131,10 +148,11 @@ impl Invoices for PostgresStore {
             .collect())
     }
 
-    async fn cancel_invoice(
+    async fn cancel_invoice_for(
         &self,
         irn: &Irn,
         cancellation: &Cancellation,
+        element: Option<&BulkElementRef>,
     ) -> StoreResult<CancelOutcome<InvoiceRecord>> {
         let irn = irn.as_str();
         const OP: &str = "cancel_invoice";
@@ -177,6 +195,17 @@ impl Invoices for PostgresStore {
                 reason, cancellation.by_gstin, portal
             );
             audit(&mut tx, OP, event::INVOICE_CANCEL, irn, &detail).await?;
+            if let Some(element) = element {
+                sqlx::query(
+                    "UPDATE bulk_elements SET applied_irn = $1 WHERE task_id = $2 AND idx = $3",
+                )
+                .bind(irn)
+                .bind(&element.task_id)
+                .bind(i64::from(element.index))
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| db_error(OP, e))?;
+            }
         }
         let record = invoice_in(&mut tx, OP, irn)
             .await?

@@ -35,6 +35,7 @@ use crate::errors::{db_error, describe, describe_connect, migrate_error};
 use crate::rows::int;
 use crate::{Store, StoreError, StoreResult};
 
+mod bulk;
 mod ewbs;
 mod failover;
 mod invoices;

@@ -28,6 +28,7 @@ use crate::errors::{db_error, migrate_error};
 use crate::rows::int;
 use crate::{Store, StoreError, StoreResult};
 
+mod bulk;
 mod ewbs;
 mod invoices;
 mod portal;

@@ -417,6 +417,7 @@ fn unguarded(records: &[InvoiceRecord]) -> Vec<NewInvoice> {
             record: record.clone(),
             session_token_hash: None,
             packed_signed_invoice: None,
+            bulk_element: None,
         })
         .collect()
 }
@@ -436,6 +437,7 @@ pub async fn group_commit_refuses_registrations_of_ended_sessions(ctx: Ctx) {
         record: invoice(n, 112_510_000_000_000 + n),
         session_token_hash: Some(token.token_hash.clone()),
         packed_signed_invoice: None,
+        bulk_element: None,
     };
     let batch = vec![
         guarded(21, &current),
@@ -445,6 +447,7 @@ pub async fn group_commit_refuses_registrations_of_ended_sessions(ctx: Ctx) {
             record: invoice(24, 112_510_000_000_024),
             session_token_hash: None,
             packed_signed_invoice: None,
+            bulk_element: None,
         },
     ];
     let results = store.insert_invoices(&batch).await.expect("batch");
@@ -493,6 +496,7 @@ pub async fn group_commit_waits_for_a_session_ending_in_flight(ctx: Ctx) {
         record: invoice(31, 112_510_000_000_031),
         session_token_hash: Some(ending.token_hash.clone()),
         packed_signed_invoice: None,
+        bulk_element: None,
     }];
     let committing = tokio::spawn({
         let store = store.clone();
@@ -544,6 +548,7 @@ pub async fn ending_a_users_sessions_races_batches_cleanly(ctx: Ctx) {
                     record: invoice(n, 112_510_000_000_000 + n),
                     session_token_hash: Some(session.token_hash.clone()),
                     packed_signed_invoice: None,
+                    bulk_element: None,
                 }
             })
             .collect();
@@ -634,6 +639,7 @@ pub async fn signed_invoices_come_back_byte_for_byte(ctx: Ctx) {
         },
         session_token_hash: None,
         packed_signed_invoice: Some(PackedSignedInvoice::of(&token, &payload).expect("packs")),
+        bulk_element: None,
     };
     store
         .insert_invoices(std::slice::from_ref(&prepacked))
@@ -650,6 +656,7 @@ pub async fn signed_invoices_come_back_byte_for_byte(ctx: Ctx) {
         },
         session_token_hash: None,
         packed_signed_invoice: prepacked.packed_signed_invoice.clone(),
+        bulk_element: None,
     };
     store
         .insert_invoices(std::slice::from_ref(&mismatched))

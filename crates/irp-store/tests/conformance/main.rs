@@ -16,6 +16,7 @@
 //! ```
 
 mod accounts;
+mod bulk;
 mod ewbs;
 mod failover;
 mod fixtures;
@@ -83,6 +84,12 @@ conformance! {
     web::web_sessions_slide_and_end,
     web::search_lists_a_partys_documents_newest_first,
     web::activity_counts_registrations_cancellations_and_ewbs,
+    bulk::bulk_tasks_are_stored_whole_and_read_back,
+    bulk::one_node_holds_a_task_until_its_lease_runs_out,
+    bulk::results_are_recorded_once_and_complete_the_task,
+    bulk::a_registration_or_cancellation_marks_its_element_in_its_transaction,
+    bulk::concurrent_claims_take_each_task_once,
+    bulk::expired_tasks_are_purged_with_their_elements,
 }
 
 /// `open` chooses the backend from the URL; SQLite creates the file and its directory.

@@ -441,6 +441,7 @@ async fn preload(store: Arc<dyn irp_store::Store>, count: u64) -> anyhow::Result
                 record,
                 session_token_hash: None,
                 packed_signed_invoice: None,
+                bulk_element: None,
             })
             .collect();
         store.insert_invoices(&records).await?;
