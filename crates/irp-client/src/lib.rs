@@ -439,6 +439,44 @@ impl NicClient {
         .await
     }
 
+    /// Submit a bulk generate task (E5, `09` §2): `invoices_json` is a JSON array of INV-01
+    /// invoices (or `{"Invoices":[…]}`).
+    pub async fn bulk_generate(&self, invoices_json: &[u8]) -> Result<Envelope, ClientError> {
+        self.call(
+            Method::POST,
+            paths::BULK_GENERATE,
+            &[],
+            Some(invoices_json),
+            &[],
+        )
+        .await
+    }
+
+    /// Submit a bulk cancel task (E6): a JSON array of `{"Irn","CnlRsn","CnlRem"}`.
+    pub async fn bulk_cancel(&self, cancels_json: &[u8]) -> Result<Envelope, ClientError> {
+        self.call(
+            Method::POST,
+            paths::BULK_CANCEL,
+            &[],
+            Some(cancels_json),
+            &[],
+        )
+        .await
+    }
+
+    /// A bulk task's status (E7).
+    pub async fn bulk_status(&self, task_id: &str) -> Result<Envelope, ClientError> {
+        let path = format!("{}{}", paths::BULK_TASK, encode_segment(task_id));
+        self.call(Method::GET, &path, &[], None, &[]).await
+    }
+
+    /// A bulk task's results so far (E8), `format` `json` or `csv`.
+    pub async fn bulk_results(&self, task_id: &str, format: &str) -> Result<Envelope, ClientError> {
+        let path = format!("{}{}/results", paths::BULK_TASK, encode_segment(task_id));
+        self.call(Method::GET, &path, &[("format", format)], None, &[])
+            .await
+    }
+
     /// Heartbeat (`02` #12) of the current portal: no authentication. An HTTP 503 (registry down)
     /// is returned as the envelope it carries, not failed over; connection errors and timeouts
     /// are.

@@ -18,6 +18,10 @@ pub mod paths {
     pub const SYNC_GSTIN: &str = "/eivital/v1.04/Master/syncgstin/";
     pub const REJECTED_IRNS: &str = "/eicore/v1.03/Invoice/rejectedirns";
     pub const HEARTBEAT: &str = "/eivital/v1.04/heartbeat/ping";
+    pub const BULK_GENERATE: &str = "/eiext/v1.00/bulk/generate";
+    pub const BULK_CANCEL: &str = "/eiext/v1.00/bulk/cancel";
+    /// Followed by the task id (E7), then `/results` (E8).
+    pub const BULK_TASK: &str = "/eiext/v1.00/bulk/";
 }
 
 /// `base` + `path`, with the query pairs form-urlencoded (`/` in a value becomes `%2F`).

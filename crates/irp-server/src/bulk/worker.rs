@@ -210,12 +210,12 @@ fn waves(kind: BulkKind, pending: Vec<PendingElement>) -> Vec<Vec<PendingElement
     let mut waves: Vec<Vec<PendingElement>> = vec![Vec::new()];
     let mut keys: HashSet<String> = HashSet::new();
     for element in pending {
-        if let Some(key) = document_key(kind, &element.request) {
-            if !keys.insert(key.clone()) {
-                waves.push(Vec::new());
-                keys.clear();
-                keys.insert(key);
-            }
+        if let Some(key) = document_key(kind, &element.request)
+            && !keys.insert(key.clone())
+        {
+            waves.push(Vec::new());
+            keys.clear();
+            keys.insert(key);
         }
         waves.last_mut().expect("one wave at least").push(element);
     }

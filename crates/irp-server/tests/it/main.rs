@@ -2,6 +2,7 @@
 //! HTTP and cryptography, SQLite and PostgreSQL.
 
 mod auth;
+mod bulk;
 mod durability;
 mod ewb;
 mod flow;
