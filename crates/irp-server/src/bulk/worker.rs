@@ -25,7 +25,7 @@ use crate::envelope::ApiError;
 use crate::state::{AppState, Inner};
 
 /// How long a claim or a recorded window holds a task for its node.
-const LEASE_SECONDS: i64 = 60;
+const LEASE_SECONDS: i64 = 20;
 /// How often an idle node looks for tasks submitted at other nodes.
 const IDLE_POLL: StdDuration = StdDuration::from_secs(1);
 /// How long a node waits after the registry failed it before trying again.

@@ -2,6 +2,7 @@
 //! after acknowledging invoices, and `irp admin`.
 
 mod admin;
+mod bulk;
 mod kill;
 mod portals;
 mod process;

@@ -34,7 +34,19 @@ pub fn serve_portal(data_dir: &Path, database: Option<&str>, portal: u8) -> Serv
 
 /// Starts node `node` (the AckNo's second digit) of portal `portal`.
 pub fn serve_node(data_dir: &Path, database: Option<&str>, portal: u8, node: u8) -> Server {
+    serve_with(data_dir, database, portal, node, &[])
+}
+
+/// Starts node `node` of portal `portal` with settings given as environment variables.
+pub fn serve_with(
+    data_dir: &Path,
+    database: Option<&str>,
+    portal: u8,
+    node: u8,
+    settings: &[(&str, &str)],
+) -> Server {
     let mut command = Command::new(env!("CARGO_BIN_EXE_irp"));
+    command.envs(settings.iter().copied());
     command.env("IRP_PORTAL_NODE_DIGIT", node.to_string());
     command
         .args([
@@ -82,6 +94,16 @@ pub fn sandbox(data_dir: &Path) -> Value {
 
 /// A logged-in client of the sandbox user of `gstin`.
 pub async fn client(server: &Server, data_dir: &Path, gstin: &str) -> NicClient {
+    client_with_timeout(server, data_dir, gstin, Duration::from_secs(5)).await
+}
+
+/// [`client`] with its own time limit per request.
+pub async fn client_with_timeout(
+    server: &Server,
+    data_dir: &Path,
+    gstin: &str,
+    timeout: Duration,
+) -> NicClient {
     let sandbox = sandbox(data_dir);
     let user = sandbox["users"]
         .as_array()
@@ -99,7 +121,7 @@ pub async fn client(server: &Server, data_dir: &Path, gstin: &str) -> NicClient 
     let pem = std::fs::read_to_string(sandbox["auth_public_key_pem"].as_str().unwrap()).unwrap();
     let client = NicClient::new(vec![server.address.clone()], credentials, &pem)
         .unwrap()
-        .with_timeout(Duration::from_secs(5))
+        .with_timeout(timeout)
         .unwrap();
     assert!(client.authenticate(false).await.unwrap().is_success());
     client
