@@ -106,5 +106,5 @@ pub use error::{MAX_PROBLEMS, Problem, SheetError};
 pub use read::{Document, Limits, SHEET, read_invoices};
 pub use write::{
     CANCEL_COLUMNS, CancelResult, GENERATE_COLUMNS, GenerateResult, Results, WriteError,
-    results_workbook, template,
+    results_workbook, template, template_dated,
 };

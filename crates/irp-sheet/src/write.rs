@@ -34,7 +34,7 @@ const EXAMPLE_DOCUMENT: &[(&str, Example)] = &[
     ("TranDtls.IgstOnIntra", T("N")),
     ("DocDtls.Typ", T("INV")),
     ("DocDtls.No", T("DOC/001")),
-    ("DocDtls.Dt", T("01/04/2025")),
+    ("DocDtls.Dt", T(EXAMPLE_DATE)),
     ("SellerDtls.Gstin", T("29LARGE1000C1ZK")),
     ("SellerDtls.LglNm", T("Sandbox Large 29")),
     ("SellerDtls.Addr1", T("1 MG Road")),
@@ -92,11 +92,22 @@ const EXAMPLE_ITEMS: &[&[(&str, Example)]] = &[
 /// leading zeros), and one example document of two items on rows 2 and 3; and the `Columns`
 /// sheet describing each column.
 pub fn template() -> Vec<u8> {
-    // The content is fixed: writing it cannot fail, and the crate's tests read it back.
-    write_template().unwrap_or_else(|error| unreachable!("the template is written: {error}"))
+    template_dated(EXAMPLE_DATE)
 }
 
-fn write_template() -> Result<Vec<u8>, XlsxError> {
+/// [`template`] with the example document dated `doc_date` (`dd/mm/yyyy`), so that a user
+/// (or a test) can upload the example as it is: the portal refuses documents dated too long
+/// ago.
+pub fn template_dated(doc_date: &str) -> Vec<u8> {
+    // The content is fixed: writing it cannot fail, and the crate's tests read it back.
+    write_template(doc_date)
+        .unwrap_or_else(|error| unreachable!("the template is written: {error}"))
+}
+
+/// The example's date in [`template`].
+const EXAMPLE_DATE: &str = "01/04/2025";
+
+fn write_template(doc_date: &str) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
     let bold = Format::new().set_bold();
     let header = Format::new()
@@ -122,6 +133,9 @@ fn write_template() -> Result<Vec<u8>, XlsxError> {
         for (header, value) in EXAMPLE_DOCUMENT.iter().chain(item.iter()) {
             let col = u16::try_from(index_of(header)).unwrap_or(u16::MAX);
             match value {
+                Example::Text(_) if *header == "DocDtls.Dt" => {
+                    sheet.write_string_with_format(row, col, doc_date, &text)?
+                }
                 Example::Text(value) => sheet.write_string_with_format(row, col, *value, &text)?,
                 Example::Number(value) => sheet.write_number(row, col, *value)?,
             };

@@ -4,6 +4,7 @@
 
 mod admin;
 mod bench;
+mod bulk;
 mod serve;
 
 use std::path::PathBuf;
@@ -34,6 +35,8 @@ enum Command {
     Admin(admin::AdminArgs),
     /// Load-test one or more portals with realistic invoices and report throughput and latency.
     Bench(bench::BenchArgs),
+    /// Register or cancel a file of documents through a portal's API, resumably.
+    Bulk(bulk::BulkArgs),
 }
 
 /// Where the registry is: `--database URL`, or `<data dir>/irp.db`.
@@ -59,7 +62,7 @@ impl StoreArgs {
     }
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<std::process::ExitCode> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -76,7 +79,9 @@ fn main() -> anyhow::Result<()> {
             Command::Serve(args) => serve::run(args).await,
             Command::Admin(args) => admin::run(args).await,
             Command::Bench(args) => bench::run(args).await,
+            Command::Bulk(args) => return bulk::run(args).await,
         }
+        .map(|()| std::process::ExitCode::SUCCESS)
     })
 }
 
