@@ -62,6 +62,11 @@ pub struct BenchArgs {
     /// Each acknowledgement is then decrypted to read its IRN, which costs the generator CPU.
     #[arg(long, value_name = "FILE")]
     acknowledged: Option<PathBuf>,
+    /// Also submit one bulk task (E5) of this many generated invoices as the run starts, and
+    /// report how long it takes to complete; the run's own load goes on beside it (give
+    /// `--count 0` to time the task alone). The portal's `bulk.max_documents` must allow it.
+    #[arg(long, value_name = "N")]
+    bulk_task: Option<u64>,
 }
 
 /// The `--acknowledged` file, shared by the workers; each line is written out whole as it comes.
@@ -148,6 +153,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             .map_or("no rate limit".to_owned(), |r| format!("{r} per second"))
     );
 
+    let bulk = args.bulk_task.map(|count| {
+        let client = clients[0].clone();
+        let (today, run_id, seed) = (today.clone(), run_id.clone(), args.seed);
+        tokio::spawn(async move { bulk_task(&client, count, &today, &run_id, seed).await })
+    });
     let mut workers = Vec::new();
     for worker in 0..args.concurrency {
         let clients = clients.clone();
@@ -238,8 +248,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     for worker in workers {
         worker.await?;
     }
-    stop.store(true, Ordering::Relaxed);
     let elapsed = started.elapsed();
+    let bulk = match bulk {
+        Some(task) => Some(task.await??),
+        None => None,
+    };
+    stop.store(true, Ordering::Relaxed);
     progress.abort();
     if let (Some(log), Some(path)) = (&ack_log, &args.acknowledged) {
         use std::io::Write as _;
@@ -274,6 +288,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "store": args.database.as_deref().map_or("sqlite (spawned)".to_owned(), |url| url.split(':').next().unwrap_or("").to_owned()),
         "preloaded": args.preload,
         "acknowledged_file": args.acknowledged.as_ref().map(|path| path.display().to_string()),
+        "bulk_task": bulk,
         "data_dir_bytes": spawned.as_ref().filter(|_| args.database.is_none()).map(|(dir, _)| dir_size(dir.path())),
     });
     let text = serde_json::to_string_pretty(&report)?;
@@ -283,6 +298,58 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
+}
+
+/// Submits one bulk task of `count` generated invoices of the first seller and waits for it:
+/// the time from submission to `DONE` and what became of the elements.
+async fn bulk_task(
+    client: &NicClient,
+    count: u64,
+    today: &str,
+    run_id: &str,
+    seed: u64,
+) -> anyhow::Result<serde_json::Value> {
+    let mut rng = invoices::Rng::new(seed.wrapping_mul(7_919));
+    let mut body = Vec::with_capacity(count as usize * 1_500 + 2);
+    body.push(b'[');
+    for n in 0..count {
+        if n > 0 {
+            body.push(b',');
+        }
+        body.extend(invoices::invoice(&mut rng, 0, &format!("K{run_id}/{n}"), today));
+    }
+    body.push(b']');
+    let started = Instant::now();
+    let submitted = client.bulk_generate(&body).await?;
+    drop(body);
+    let task_id = submitted
+        .data
+        .as_ref()
+        .and_then(|data| data["TaskId"].as_str())
+        .with_context(|| format!("the bulk task was refused: {:?}", submitted.error_details))?
+        .to_owned();
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let status = client.bulk_status(&task_id).await?;
+        let data = status
+            .data
+            .with_context(|| format!("E7 failed: {:?}", status.error_details))?;
+        if data["Status"] == "DONE" {
+            let seconds = started.elapsed().as_secs_f64();
+            eprintln!(
+                "  bulk task {task_id}: {count} invoices in {seconds:.2} s ({:.0} per second)",
+                count as f64 / seconds
+            );
+            return Ok(json!({
+                "task_id": task_id,
+                "elements": count,
+                "seconds": (seconds * 100.0).round() / 100.0,
+                "per_s": (count as f64 / seconds).round(),
+                "succeeded": data["Succeeded"],
+                "failed": data["Failed"],
+            }));
+        }
+    }
 }
 
 /// Sends one generate request. The generator only needs to know whether the portal accepted the
