@@ -28,7 +28,8 @@ fn bulk_body(token: &str, kind: &str, file_name: &str, content: &[u8]) -> (Strin
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-/// Posts `content` to `/bulk`: the status, where it redirects to, and the page.
+/// Posts `content` to `/bulk` for a generate task: the status, where it redirects to, and
+/// the page.
 async fn upload(
     app: &TestApp,
     cookie: &str,
@@ -36,7 +37,18 @@ async fn upload(
     name: &str,
     content: &[u8],
 ) -> (StatusCode, String, String) {
-    let (content_type, body) = bulk_body(token, "generate", name, content);
+    upload_kind(app, cookie, token, "generate", name, content).await
+}
+
+async fn upload_kind(
+    app: &TestApp,
+    cookie: &str,
+    token: &str,
+    kind: &str,
+    name: &str,
+    content: &[u8],
+) -> (StatusCode, String, String) {
+    let (content_type, body) = bulk_body(token, kind, name, content);
     let answer = http()
         .post(format!("{}/bulk", app.address))
         .header("cookie", cookie)
@@ -363,6 +375,80 @@ async fn bulk_upload_in_the_web_mode(backend: Backend) {
     }
     let (status, _, _) = page(&app, &cookie, "/bulk/NOT-A-TASK").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // A cancel task: WB/2's IRN, and an IRN that is nobody's.
+    let wb2 = entries[2]["Result"]["Irn"].as_str().unwrap();
+    let nobody = "0".repeat(64);
+    let body = format!(
+        "[{{\"Irn\":\"{wb2}\",\"CnlRsn\":\"1\",\"CnlRem\":\"Duplicate\"}},\
+         {{\"Irn\":\"{nobody}\",\"CnlRsn\":\"1\",\"CnlRem\":\"Duplicate\"}}]"
+    );
+    let (status, to, text) = upload_kind(
+        &app,
+        &cookie,
+        &token,
+        "cancel",
+        "cancel.json",
+        body.as_bytes(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{text}");
+    let cancel_id = to.strip_prefix("/bulk/").unwrap().to_owned();
+    let done = wait_done(&app, &cookie, &to).await;
+    assert!(done.contains("Bulk cancellation task"));
+    assert_eq!(by_id(&done, "task-succeeded"), "1", "{done}");
+    assert_eq!(by_id(&done, "task-failed"), "1");
+    assert!(done[done.find("id=\"failures\"").unwrap()..].contains(&nobody));
+    let errors = String::from_utf8(
+        download(
+            &app,
+            &cookie,
+            &format!("/bulk/{cancel_id}/errors.csv"),
+            "text/csv",
+            &format!("bulk-{cancel_id}-errors.csv"),
+        )
+        .await,
+    )
+    .unwrap();
+    let lines: Vec<&str> = errors.lines().collect();
+    assert_eq!(lines[0], "Index,Irn,ErrorCode,ErrorMessage");
+    assert!(lines[1].starts_with(&format!("1,{nobody},")), "{errors}");
+    let sheet = results_sheet(
+        &download(
+            &app,
+            &cookie,
+            &format!("/bulk/{cancel_id}/results.xlsx"),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            &format!("bulk-{cancel_id}-results.xlsx"),
+        )
+        .await,
+    );
+    assert_eq!(
+        sheet[0],
+        [
+            "Index",
+            "Status",
+            "Irn",
+            "CancelDate",
+            "ErrorCodes",
+            "ErrorMessages"
+        ]
+    );
+    assert_eq!(sheet[1][..3], ["0", "1", wb2]);
+    assert!(!sheet[1][3].is_empty(), "the cancellation date");
+    assert_eq!(sheet[2][..3], ["1", "0", nobody.as_str()]);
+    // A workbook is for generation only.
+    let (status, _, text) = upload_kind(
+        &app,
+        &cookie,
+        &token,
+        "cancel",
+        "x.xlsx",
+        &workbook("WB/X9", "01/01/2026", "1"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text.contains("a cancellation task is"), "{text}");
 
     // The Excel template, filled with one invoice of today's date.
     let today = app.clock.now().date().format("%d/%m/%Y").to_string();
