@@ -14,8 +14,9 @@
 
 pub mod api;
 mod results;
-mod split;
+pub mod split;
 mod task_id;
 pub mod worker;
 
+pub use results::row as csv_row;
 pub use worker::spawn_worker;

@@ -213,7 +213,7 @@ fn info_codes(info: &[Info]) -> String {
 
 /// One CSV row (RFC 4180): a field with a comma, quote or line end is quoted. A field a
 /// spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) gets a leading apostrophe.
-fn row(fields: &[&str]) -> String {
+pub fn row(fields: &[&str]) -> String {
     let mut out = String::with_capacity(fields.iter().map(|f| f.len() + 3).sum());
     for (index, field) in fields.iter().enumerate() {
         if index > 0 {

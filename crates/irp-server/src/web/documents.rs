@@ -407,7 +407,11 @@ pub async fn signed_json(
 }
 
 /// A document to download (`disposition` names its file), never cached.
-fn file(body: impl IntoResponse, content_type: &'static str, disposition: &str) -> Response {
+pub(crate) fn file(
+    body: impl IntoResponse,
+    content_type: &'static str,
+    disposition: &str,
+) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

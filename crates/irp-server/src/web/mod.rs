@@ -5,6 +5,8 @@
 //! buyer look-up as one types.
 
 mod assets;
+mod bulk;
+mod bulk_files;
 mod documents;
 mod ewb;
 mod form;
@@ -49,6 +51,22 @@ pub fn routes() -> Router<AppState> {
         .route("/invoices/{irn}/ewb", get(ewb::form).post(ewb::generate))
         .route("/ewb/{number}", get(ewb::view))
         .route("/ewb/{number}/cancel", post(ewb::cancel))
+        .route("/bulk", get(bulk::page).post(bulk::submit))
+        .route("/bulk/template.xlsx", get(bulk_files::template))
+        .route("/bulk/{task_id}", get(bulk::task))
+        .route(
+            "/bulk/{task_id}/results.json",
+            get(bulk_files::results_json),
+        )
+        .route(
+            "/bulk/{task_id}/results.csv",
+            get(bulk_files::results_csv_file),
+        )
+        .route(
+            "/bulk/{task_id}/results.xlsx",
+            get(bulk_files::results_xlsx),
+        )
+        .route("/bulk/{task_id}/errors.csv", get(bulk_files::errors_file))
         .route("/verify", get(verify::page).post(verify::submit))
         .route("/assets/{name}", get(assets::serve))
 }

@@ -11,3 +11,4 @@ mod limits;
 mod logins;
 mod operations;
 mod web;
+mod web_bulk;

@@ -10,14 +10,14 @@ use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use crate::helpers::*;
 
 /// A browser without cookies of its own: every request names the session explicitly.
-fn http() -> reqwest::Client {
+pub(crate) fn http() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
 }
 
-fn location(headers: &HeaderMap) -> &str {
+pub(crate) fn location(headers: &HeaderMap) -> &str {
     headers
         .get(LOCATION)
         .map_or("", |value| value.to_str().unwrap())
@@ -25,7 +25,11 @@ fn location(headers: &HeaderMap) -> &str {
 
 /// Logs the sandbox user of `gstin` in through `/login` (or with `password`) and returns the
 /// session cookie.
-async fn web_login(app: &TestApp, gstin: &str, password: Option<&str>) -> Option<String> {
+pub(crate) async fn web_login(
+    app: &TestApp,
+    gstin: &str,
+    password: Option<&str>,
+) -> Option<String> {
     let credentials = app.credentials(gstin);
     let password = password.unwrap_or(&credentials.password);
     let body = form_urlencoded::Serializer::new(String::new())
@@ -51,7 +55,7 @@ async fn web_login(app: &TestApp, gstin: &str, password: Option<&str>) -> Option
 }
 
 /// GET `path` with the session `cookie`: the status and, for a redirect, where to.
-async fn page(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String, String) {
+pub(crate) async fn page(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String, String) {
     let answer = http()
         .get(format!("{}{path}", app.address))
         .header("cookie", cookie)
@@ -63,12 +67,12 @@ async fn page(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String, S
     (status, to, answer.text().await.unwrap())
 }
 
-fn form_token(page: &str) -> String {
+pub(crate) fn form_token(page: &str) -> String {
     let start = page.find("name=\"csrf\" value=\"").expect("a form token") + 19;
     page[start..start + 64].to_owned()
 }
 
-async fn post_form(
+pub(crate) async fn post_form(
     app: &TestApp,
     cookie: &str,
     path: &str,

@@ -461,6 +461,50 @@ async fn a_taxpayer_works_in_the_browser_on_sqlite() {
     assert!(!browser.exists("#cancel-ewb").await);
     browser.screenshot("ewb-cancelled").await;
 
+    // Bulk upload: a JSON file of two invoices becomes a task, whose page shows its progress
+    // until it is done, then the counts and the downloads.
+    browser.goto(&format!("{base}/bulk")).await;
+    assert!(browser.exists("a[href='/bulk/template.xlsx']").await);
+    browser.screenshot("bulk-upload").await;
+    let today = irp_testkit::fixtures::ist_today();
+    let two = temp.path().join("two.json");
+    let invoice =
+        |number| String::from_utf8(irp_testkit::fixtures::invoice(number, today)).unwrap();
+    std::fs::write(
+        &two,
+        format!("[{}, {}]", invoice("BULK/1"), invoice("BULK/2")),
+    )
+    .unwrap();
+    browser
+        .find("#file")
+        .await
+        .send_keys(two.to_str().unwrap())
+        .await
+        .unwrap();
+    browser.click("#bulk-submit").await;
+    browser.find("#task-status").await;
+    let task_page = format!("{base}{}", browser.path().await);
+    assert!(task_page.contains("/bulk/"), "{task_page}");
+    for _ in 0..100 {
+        if browser.text("#task-status").await == "DONE" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        browser.goto(&task_page).await;
+    }
+    assert_eq!(browser.text("#task-status").await, "DONE");
+    assert_eq!(browser.text("#task-total").await, "2");
+    assert_eq!(browser.text("#task-succeeded").await, "2");
+    assert_eq!(browser.text("#task-failed").await, "0");
+    browser.screenshot("bulk").await;
+    for link in ["#results-json", "#results-csv", "#results-xlsx"] {
+        assert!(browser.exists(link).await, "{link}");
+    }
+    assert!(
+        !browser.exists("#errors-csv").await,
+        "no failures, no error file"
+    );
+
     // A 50-item invoice uploaded: its PDF continues on a second page, and its QR code scans.
     browser.goto(&format!("{base}/invoices/new")).await;
     let file = temp.path().join("fifty.json");
@@ -669,7 +713,8 @@ async fn a_taxpayer_works_in_the_browser_on_sqlite() {
     assert!(browser.text("table.docs tbody").await.contains("WEB/3"));
     browser.screenshot("search").await;
     browser.goto(&format!("{base}/dashboard")).await;
-    assert_eq!(browser.text("#today-generated").await, "3");
+    // WEB/1, WEB/50, WEB/3 and the two of the bulk upload.
+    assert_eq!(browser.text("#today-generated").await, "5");
     assert_eq!(browser.text("#today-cancelled").await, "1");
 
     // Log out: the session ends, and its cookie no longer opens a page.
