@@ -316,7 +316,12 @@ async fn bulk_task(
         if n > 0 {
             body.push(b',');
         }
-        body.extend(invoices::invoice(&mut rng, 0, &format!("K{run_id}/{n}"), today));
+        body.extend(invoices::invoice(
+            &mut rng,
+            0,
+            &format!("K{run_id}/{n}"),
+            today,
+        ));
     }
     body.push(b']');
     let started = Instant::now();

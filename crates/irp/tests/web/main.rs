@@ -209,12 +209,14 @@ fn pdf_text_pages(pdf: &[u8], dir: &Path) -> Vec<String> {
 }
 
 /// The top right of the first page of `pdf`, where the print view puts its QR code, as a
-/// 300 dpi greyscale PNG: the part of the page a phone is aimed at.
+/// 300 dpi greyscale PNG: the part of the page a phone is aimed at. Drawn without
+/// anti-aliasing, as a printer draws: whole dots, no grey edges.
 fn render_page_one_corner(pdf: &[u8], dir: &Path) -> Vec<u8> {
     let file = dir.join("browser-first.pdf");
     std::fs::write(&file, pdf).unwrap();
     let status = std::process::Command::new("pdftoppm")
         .args(["-png", "-gray", "-r", "300", "-f", "1", "-l", "1"])
+        .args(["-aa", "no", "-aaVector", "no"])
         .args([
             "-x",
             "1480",
