@@ -113,7 +113,7 @@ pub fn failed(kind: BulkKind, index: u32, request: &[u8], error: &ApiError) -> E
             ])
         }
         BulkKind::Cancel => {
-            let irn = member_text(request, &["Irn"]);
+            let irn = members(request, &[&["Irn"]]).swap_remove(0);
             if irn.is_empty() {
                 object.raw("Irn", "null");
             } else {
@@ -149,31 +149,39 @@ struct Document {
 
 impl Document {
     fn read(request: &[u8]) -> Document {
-        Document {
-            typ: member_text(request, &["DocDtls", "Typ"]),
-            no: member_text(request, &["DocDtls", "No"]),
-            dt: member_text(request, &["DocDtls", "Dt"]),
-        }
+        let [typ, no, dt]: [String; 3] = members(
+            request,
+            &[&["DocDtls", "Typ"], &["DocDtls", "No"], &["DocDtls", "Dt"]],
+        )
+        .try_into()
+        .unwrap_or_default();
+        Document { typ, no, dt }
     }
 }
 
-/// The text at `path` in a JSON object (member names in any case), or empty.
-pub(super) fn member_text(json: &[u8], path: &[&str]) -> String {
+/// The texts at `paths` in a JSON object (member names in any case), each empty where absent;
+/// the JSON is parsed once.
+pub(super) fn members(json: &[u8], paths: &[&[&str]]) -> Vec<String> {
     let Ok(root) = irp_core::json::parse(json) else {
-        return String::new();
+        return vec![String::new(); paths.len()];
     };
-    let mut value = &root;
-    for name in path {
-        match value.get_ignore_case(name) {
-            Some(inner) => value = inner,
-            None => return String::new(),
-        }
-    }
-    match value {
-        Value::String(text) => text.to_string(),
-        Value::Number(text) => text.to_string(),
-        _ => String::new(),
-    }
+    paths
+        .iter()
+        .map(|path| {
+            let mut value = &root;
+            for name in *path {
+                match value.get_ignore_case(name) {
+                    Some(inner) => value = inner,
+                    None => return String::new(),
+                }
+            }
+            match value {
+                Value::String(text) => text.to_string(),
+                Value::Number(text) => text.to_string(),
+                _ => String::new(),
+            }
+        })
+        .collect()
 }
 
 /// The CSV columns taken from a single call's `Data`.
@@ -188,14 +196,26 @@ struct DataFields {
 
 impl DataFields {
     fn read(data: &str) -> DataFields {
-        let field = |name: &str| member_text(data.as_bytes(), &[name]);
+        let [irn, ack_no, ack_dt, ewb_no, ewb_dt, ewb_valid_till]: [String; 6] = members(
+            data.as_bytes(),
+            &[
+                &["Irn"],
+                &["AckNo"],
+                &["AckDt"],
+                &["EwbNo"],
+                &["EwbDt"],
+                &["EwbValidTill"],
+            ],
+        )
+        .try_into()
+        .unwrap_or_default();
         DataFields {
-            irn: field("Irn"),
-            ack_no: field("AckNo"),
-            ack_dt: field("AckDt"),
-            ewb_no: field("EwbNo"),
-            ewb_dt: field("EwbDt"),
-            ewb_valid_till: field("EwbValidTill"),
+            irn,
+            ack_no,
+            ack_dt,
+            ewb_no,
+            ewb_dt,
+            ewb_valid_till,
         }
     }
 }

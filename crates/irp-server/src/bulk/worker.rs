@@ -1,12 +1,12 @@
 //! The background processor of bulk tasks: every node runs one. It claims the oldest task
-//! whose lease is free or ran out, processes its pending elements in array order a window at
-//! a time, at most `bulk.concurrency` at once, and records each window's results with the
-//! lease renewed. A node that stops leaves its lease to run out; any node then takes the task
+//! whose lease is free or ran out, processes its pending elements in array order, at most
+//! `bulk.concurrency` at once, and records their results every 64 elements (or half second)
+//! with the lease renewed. A node that stops leaves its lease to run out; any node then takes the task
 //! over from its first element without a result.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Weak};
-use std::time::Duration as StdDuration;
+use std::time::{Duration as StdDuration, Instant};
 
 use chrono::Duration;
 use irp_core::ack::format_timestamp;
@@ -14,10 +14,9 @@ use irp_core::bind::parse_cancel_request;
 use irp_core::codes::Code;
 use irp_core::irn::Irn;
 use irp_store::{BulkElementRef, BulkKind, BulkTask, ElementResult, PendingElement};
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::results::{self, member_text};
+use super::results::{self, members};
 use crate::api::Caller;
 use crate::api::invoice::{cancel_invoice, invoice_data, register_invoice};
 use crate::api::records::active_ewb;
@@ -32,6 +31,9 @@ const IDLE_POLL: StdDuration = StdDuration::from_secs(1);
 const BACK_OFF: StdDuration = StdDuration::from_secs(2);
 /// How often a node deletes expired tasks.
 const PURGE_EVERY_MINUTES: i64 = 10;
+/// Results are recorded (and the lease renewed) after this many elements, or this long.
+const RECORD_EVERY: usize = 64;
+const RECORD_AFTER: StdDuration = StdDuration::from_millis(500);
 /// Attempts of an element whose call keeps failing for want of the registry (`2146`, `5001`)
 /// before that failure becomes its result, so that no task waits forever.
 const MAX_ATTEMPTS: u32 = 5;
@@ -112,128 +114,135 @@ async fn process(
         bulk_element: None,
     };
     let concurrency = state.settings.bulk.concurrency;
-    let window = u32::try_from(concurrency * 4).unwrap_or(1024);
+    let page = u32::try_from(concurrency * 8).unwrap_or(2048);
+    let mut queue: VecDeque<(PendingElement, Option<String>)> = VecDeque::new();
+    let mut next_from = 0;
+    let mut exhausted = false;
+    let mut running = JoinSet::new();
+    let mut keys_running: HashSet<String> = HashSet::new();
     let mut attempts: HashMap<u32, u32> = HashMap::new();
-    let mut from = 0;
+    let mut done: Vec<ElementResult> = Vec::new();
+    let mut last_record = Instant::now();
     loop {
-        let pending = state
-            .store
-            .pending_bulk_elements(&task.task_id, from, window)
-            .await?;
-        let Some(last) = pending.last().map(|element| element.index) else {
-            return Ok(());
-        };
-        let (mut results, retry) =
-            process_window(state, &task, &caller, pending, concurrency).await;
-        let mut stalled = false;
-        for (element, error) in retry {
-            let count = attempts.entry(element.index).or_insert(0);
-            *count += 1;
-            if *count >= MAX_ATTEMPTS {
-                results.push(results::failed(
-                    task.kind,
-                    element.index,
-                    &element.request,
-                    &error,
-                ));
-            } else {
-                stalled = true;
+        if !exhausted && queue.len() < concurrency {
+            let pending = state
+                .store
+                .pending_bulk_elements(&task.task_id, next_from, page)
+                .await?;
+            match pending.last() {
+                Some(last) => next_from = last.index + 1,
+                None => exhausted = true,
             }
+            queue.extend(pending.into_iter().map(|element| {
+                let key = document_key(task.kind, &element.request);
+                (element, key)
+            }));
         }
-        let now = state.clock.now();
-        let held = state
-            .store
-            .record_bulk_results(
-                &task.task_id,
-                owner,
-                &results,
-                now,
-                now + Duration::seconds(LEASE_SECONDS),
-            )
-            .await?;
-        if !held {
-            tracing::info!(task = %task.task_id, "bulk: another node took the task over");
-            return Ok(());
-        }
-        if stalled {
-            // Elements wait for the registry: start again from the first one still pending.
-            tokio::time::sleep(BACK_OFF).await;
-            from = 0;
-        } else {
-            from = last + 1;
-        }
-    }
-}
-
-/// Processes a window of pending elements, in waves: a wave holds no two elements of the same
-/// document (the same IRN to cancel), so that a repeated document meets its earlier occurrence
-/// as in array order. A wave whose elements must wait for the registry stops the window there.
-async fn process_window(
-    state: &AppState,
-    task: &Arc<BulkTask>,
-    caller: &Caller,
-    pending: Vec<PendingElement>,
-    concurrency: usize,
-) -> (Vec<ElementResult>, Vec<(PendingElement, ApiError)>) {
-    let mut results = Vec::with_capacity(pending.len());
-    let mut retry = Vec::new();
-    for wave in waves(task.kind, pending) {
-        let limit = Arc::new(Semaphore::new(concurrency));
-        let mut running = JoinSet::new();
-        for element in wave {
-            let (state, task, caller, limit) =
-                (state.clone(), task.clone(), caller.clone(), limit.clone());
+        // In array order; an element waits while an earlier one of the same document runs, so
+        // that a repeated document meets its earlier occurrence as two single calls would.
+        while running.len() < concurrency {
+            let Some((_, key)) = queue.front() else {
+                break;
+            };
+            if key.as_ref().is_some_and(|key| keys_running.contains(key)) {
+                break;
+            }
+            let (element, key) = queue.pop_front().expect("the front exists");
+            if let Some(key) = &key {
+                keys_running.insert(key.clone());
+            }
+            let (state, task, caller) = (state.clone(), task.clone(), caller.clone());
             running.spawn(async move {
-                let _permit = limit.acquire_owned().await;
                 let outcome = process_element(&state, &task, caller, &element).await;
-                (element, outcome)
+                (element, key, outcome)
             });
         }
-        while let Some(joined) = running.join_next().await {
-            match joined {
-                Ok((_, Outcome::Done(result))) => results.push(result),
-                Ok((element, Outcome::Retry(error))) => retry.push((element, error)),
-                Err(error) => tracing::error!(%error, "bulk: an element's processing failed"),
+        let Some(joined) = running.join_next().await else {
+            // Nothing runs and nothing waits: every element has its result.
+            record(state, &task, owner, &mut done).await?;
+            return Ok(());
+        };
+        let (element, key, outcome) = match joined {
+            Ok(finished) => finished,
+            Err(error) => {
+                tracing::error!(%error, "bulk: an element's processing failed");
+                return Err(irp_store::StoreError::Database(
+                    "an element's processing failed".into(),
+                ));
+            }
+        };
+        if let Some(key) = &key {
+            keys_running.remove(key);
+        }
+        match outcome {
+            Outcome::Done(result) => done.push(result),
+            Outcome::Retry(error) => {
+                let count = attempts.entry(element.index).or_insert(0);
+                *count += 1;
+                if *count >= MAX_ATTEMPTS {
+                    done.push(results::failed(
+                        task.kind,
+                        element.index,
+                        &element.request,
+                        &error,
+                    ));
+                } else {
+                    // The registry failed it: wait, then send it again before anything after it.
+                    record(state, &task, owner, &mut done).await?;
+                    tokio::time::sleep(BACK_OFF).await;
+                    queue.push_front((element, key));
+                }
             }
         }
-        if !retry.is_empty() {
-            break;
+        if done.len() >= RECORD_EVERY || last_record.elapsed() >= RECORD_AFTER {
+            if !record(state, &task, owner, &mut done).await? {
+                tracing::info!(task = %task.task_id, "bulk: another node took the task over");
+                return Ok(());
+            }
+            last_record = Instant::now();
         }
     }
-    results.sort_by_key(|result| result.index);
-    (results, retry)
 }
 
-/// `pending` cut into waves in array order, a new wave starting where an element's document
-/// is already in the current one.
-fn waves(kind: BulkKind, pending: Vec<PendingElement>) -> Vec<Vec<PendingElement>> {
-    let mut waves: Vec<Vec<PendingElement>> = vec![Vec::new()];
-    let mut keys: HashSet<String> = HashSet::new();
-    for element in pending {
-        if let Some(key) = document_key(kind, &element.request)
-            && !keys.insert(key.clone())
-        {
-            waves.push(Vec::new());
-            keys.clear();
-            keys.insert(key);
-        }
-        waves.last_mut().expect("one wave at least").push(element);
-    }
-    waves
+/// Records the results gathered and renews the lease; `false` when the lease was lost.
+async fn record(
+    state: &AppState,
+    task: &BulkTask,
+    owner: &str,
+    done: &mut Vec<ElementResult>,
+) -> Result<bool, irp_store::StoreError> {
+    let now = state.clock.now();
+    let held = state
+        .store
+        .record_bulk_results(
+            &task.task_id,
+            owner,
+            done,
+            now,
+            now + Duration::seconds(LEASE_SECONDS),
+        )
+        .await?;
+    done.clear();
+    Ok(held)
 }
 
 /// What makes two elements the same document for ordering: supplier, type and number for
 /// generate (more often equal than the IRN, never less), the IRN for cancel.
 fn document_key(kind: BulkKind, request: &[u8]) -> Option<String> {
     let key = match kind {
-        BulkKind::Generate => [
-            member_text(request, &["SellerDtls", "Gstin"]),
-            member_text(request, &["DocDtls", "Typ"]),
-            member_text(request, &["DocDtls", "No"]),
-        ]
+        BulkKind::Generate => members(
+            request,
+            &[
+                &["SellerDtls", "Gstin"],
+                &["DocDtls", "Typ"],
+                &["DocDtls", "No"],
+            ],
+        )
+        .iter()
         .map(|part| part.trim().to_ascii_uppercase())
+        .collect::<Vec<_>>()
         .join("|"),
-        BulkKind::Cancel => member_text(request, &["Irn"]).trim().to_ascii_uppercase(),
+        BulkKind::Cancel => members(request, &[&["Irn"]])[0].trim().to_ascii_uppercase(),
     };
     (!key.trim_matches('|').is_empty()).then_some(key)
 }
@@ -364,44 +373,30 @@ async fn applied(
 mod tests {
     use super::*;
 
-    fn element(index: u32, json: &str) -> PendingElement {
-        PendingElement {
-            index,
-            request: json.as_bytes().to_vec(),
-            applied_irn: None,
-        }
-    }
-
-    fn doc(no: &str) -> String {
-        format!(
-            r#"{{"SellerDtls":{{"Gstin":"29AAAAA0000A1Z5"}},"DocDtls":{{"Typ":"INV","No":"{no}"}}}}"#
-        )
-    }
-
     #[test]
-    fn a_repeated_document_waits_for_a_later_wave() {
-        let pending = vec![
-            element(0, &doc("A/1")),
-            element(1, &doc("B/1")),
-            element(2, &doc("a/1")),
-            element(3, "not json"),
-            element(4, &doc("C/1")),
-            element(5, &doc("B/1")),
-        ];
-        let indexes: Vec<Vec<u32>> = waves(BulkKind::Generate, pending)
-            .iter()
-            .map(|wave| wave.iter().map(|e| e.index).collect())
-            .collect();
-        assert_eq!(indexes, vec![vec![0, 1], vec![2, 3, 4, 5]]);
-        let cancels = vec![
-            element(0, r#"{"Irn":"ab"}"#),
-            element(1, r#"{"Irn":"AB"}"#),
-            element(2, r#"{"Irn":"cd"}"#),
-        ];
-        let indexes: Vec<usize> = waves(BulkKind::Cancel, cancels)
-            .iter()
-            .map(Vec::len)
-            .collect();
-        assert_eq!(indexes, vec![1, 2]);
+    fn a_document_is_known_by_supplier_type_and_number_in_any_case() {
+        let key = |json: &str| document_key(BulkKind::Generate, json.as_bytes());
+        let doc = |gstin: &str, no: &str| {
+            format!(
+                r#"{{"SellerDtls":{{"Gstin":"{gstin}"}},"DocDtls":{{"Typ":"INV","No":"{no}","Dt":"01/12/2026"}}}}"#
+            )
+        };
+        assert_eq!(
+            key(&doc("29aaaaa0000a1z5", "a/1")),
+            key(&doc("29AAAAA0000A1Z5", "A/1"))
+        );
+        assert_ne!(
+            key(&doc("29AAAAA0000A1Z5", "A/1")),
+            key(&doc("29AAAAA0000A1Z5", "A/2"))
+        );
+        assert_ne!(
+            key(&doc("29AAAAA0000A1Z5", "A/1")),
+            key(&doc("27AAAAA0000A1Z5", "A/1"))
+        );
+        assert_eq!(key("not json"), None);
+        assert_eq!(key("{}"), None);
+        let cancel = |json: &str| document_key(BulkKind::Cancel, json.as_bytes());
+        assert_eq!(cancel(r#"{"Irn":"ab"}"#), cancel(r#"{"irn":" AB "}"#));
+        assert_eq!(cancel(r#"{"CnlRsn":"1"}"#), None);
     }
 }
