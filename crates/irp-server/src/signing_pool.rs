@@ -1,43 +1,72 @@
 //! RSA signing off the async runtime, on a fixed pool of one thread per core: signing is pure
 //! CPU, so more threads than cores only add context switches (`docs/PERFORMANCE.md`).
+//!
+//! Two classes of work share the pool. A single call's signature comes first; bulk tasks'
+//! signatures (`crate::bulk`) run only when no single call's waits, and on all threads but one,
+//! so that a large task cannot make the API wait for a thread (issue 17).
 
-use std::sync::{Arc, Mutex, mpsc};
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex};
 
 use tokio::sync::oneshot;
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// One queue for all threads, so a job waits only while every thread is busy.
+/// What waits for a thread: a single call's jobs, background jobs, and how many threads run
+/// background jobs now.
+#[derive(Default)]
+struct Queues {
+    calls: VecDeque<Job>,
+    background: VecDeque<Job>,
+    background_running: usize,
+    closed: bool,
+}
+
+struct Shared {
+    queues: Mutex<Queues>,
+    ready: Condvar,
+    /// The most threads that may run background jobs at once.
+    background_limit: usize,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queues> {
+        // A job never runs under the lock, so a poisoned lock holds consistent queues.
+        self.queues
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The pool; dropping it lets the threads end once the queues are empty.
 pub struct SigningPool {
-    queue: mpsc::Sender<Job>,
+    shared: Arc<Shared>,
+}
+
+impl Drop for SigningPool {
+    fn drop(&mut self) {
+        self.shared.lock().closed = true;
+        self.shared.ready.notify_all();
+    }
 }
 
 impl SigningPool {
     /// A pool of `threads` threads (at least one).
     pub fn new(threads: usize) -> SigningPool {
-        let (queue, jobs) = mpsc::channel::<Job>();
-        let jobs = Arc::new(Mutex::new(jobs));
-        for index in 0..threads.max(1) {
-            let jobs = Arc::clone(&jobs);
+        let threads = threads.max(1);
+        let shared = Arc::new(Shared {
+            queues: Mutex::new(Queues::default()),
+            ready: Condvar::new(),
+            background_limit: threads.saturating_sub(1).max(1),
+        });
+        for index in 0..threads {
+            let shared = Arc::clone(&shared);
             std::thread::Builder::new()
                 .name(format!("irp-sign-{index}"))
-                .spawn(move || {
-                    loop {
-                        // The lock is held only while waiting for the next job, never while
-                        // signing; a poisoned lock cannot hold a broken receiver.
-                        let next = match jobs.lock() {
-                            Ok(jobs) => jobs.recv(),
-                            Err(poisoned) => poisoned.into_inner().recv(),
-                        };
-                        match next {
-                            Ok(job) => job(),
-                            Err(_) => break,
-                        }
-                    }
-                })
+                .spawn(move || work(&shared))
                 .expect("a signing thread starts");
         }
-        SigningPool { queue }
+        SigningPool { shared }
     }
 
     /// One thread per available core.
@@ -45,22 +74,82 @@ impl SigningPool {
         SigningPool::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
     }
 
-    /// Runs `work` on the pool and waits for its result without blocking the runtime.
+    /// Runs `work` for a single call on the pool and waits for its result without blocking the
+    /// runtime.
     pub async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        self.submit(work, false).await
+    }
+
+    /// Runs background `work` (a bulk task's) when no single call's work waits.
+    pub async fn run_background<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        self.submit(work, true).await
+    }
+
+    async fn submit<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+        background: bool,
     ) -> Option<T> {
         let (reply, result) = oneshot::channel();
         let job: Job = Box::new(move || {
             let _ = reply.send(work());
         });
-        self.queue.send(job).ok()?;
+        {
+            let mut queues = self.shared.lock();
+            if background {
+                queues.background.push_back(job);
+            } else {
+                queues.calls.push_back(job);
+            }
+        }
+        self.shared.ready.notify_one();
         result.await.ok()
+    }
+}
+
+/// A signing thread: a single call's job first; a background job only when none waits and
+/// fewer than the limit of threads run one.
+fn work(shared: &Shared) {
+    let mut queues = shared.lock();
+    loop {
+        if let Some(job) = queues.calls.pop_front() {
+            drop(queues);
+            job();
+            queues = shared.lock();
+            continue;
+        }
+        if queues.background_running < shared.background_limit
+            && let Some(job) = queues.background.pop_front()
+        {
+            queues.background_running += 1;
+            drop(queues);
+            job();
+            queues = shared.lock();
+            queues.background_running -= 1;
+            // A thread held back by the limit may take the next background job now.
+            shared.ready.notify_one();
+            continue;
+        }
+        if queues.closed {
+            return;
+        }
+        queues = shared
+            .ready
+            .wait(queues)
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::mpsc;
+
     use super::*;
 
     #[tokio::test]
@@ -98,6 +187,91 @@ mod tests {
         }
         release.send(()).unwrap();
         assert_eq!(slow.await.unwrap(), Some("slow"));
+    }
+
+    #[tokio::test]
+    async fn background_work_waits_for_calls_and_leaves_a_thread_free() {
+        let pool = Arc::new(SigningPool::new(2));
+        // Two background jobs held running: only one may run, the other waits.
+        let (release, blocked) = mpsc::channel::<()>();
+        let blocked = Arc::new(Mutex::new(blocked));
+        let (started, running) = mpsc::channel::<u32>();
+        let mut background = Vec::new();
+        for n in 0..2 {
+            let (pool, blocked, started) = (pool.clone(), blocked.clone(), started.clone());
+            background.push(tokio::spawn(async move {
+                pool.run_background(move || {
+                    started.send(n).unwrap();
+                    blocked.lock().unwrap().recv().unwrap();
+                    n
+                })
+                .await
+            }));
+        }
+        let first = tokio::task::spawn_blocking(move || {
+            let first = running.recv().unwrap();
+            let second = running.recv_timeout(std::time::Duration::from_millis(300));
+            (first, second.is_ok(), running)
+        })
+        .await
+        .unwrap();
+        assert!(
+            !first.1,
+            "a second background job ran while one thread must stay free"
+        );
+        // The free thread still takes a single call's job at once.
+        let answer = tokio::time::timeout(std::time::Duration::from_secs(10), pool.run(|| 42))
+            .await
+            .expect("the reserved thread answers a call");
+        assert_eq!(answer, Some(42));
+        release.send(()).unwrap();
+        release.send(()).unwrap();
+        let mut done = Vec::new();
+        for job in background {
+            done.push(job.await.unwrap().unwrap());
+        }
+        done.sort_unstable();
+        assert_eq!(done, [0, 1]);
+    }
+
+    #[tokio::test]
+    async fn a_waiting_call_goes_before_waiting_background_work() {
+        let pool = Arc::new(SigningPool::new(1));
+        let (release, blocked) = mpsc::channel::<()>();
+        let (started, running) = mpsc::channel::<()>();
+        let order = Arc::new(Mutex::new(Vec::new()));
+        // The one thread is busy; then background work, then a call, are queued.
+        let busy = {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                pool.run(move || {
+                    started.send(()).unwrap();
+                    blocked.recv().unwrap();
+                })
+                .await
+            })
+        };
+        tokio::task::spawn_blocking(move || running.recv().unwrap())
+            .await
+            .unwrap();
+        let background = {
+            let (pool, order) = (pool.clone(), order.clone());
+            tokio::spawn(async move {
+                pool.run_background(move || order.lock().unwrap().push("background"))
+                    .await
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let call = {
+            let (pool, order) = (pool.clone(), order.clone());
+            tokio::spawn(async move { pool.run(move || order.lock().unwrap().push("call")).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        release.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+        call.await.unwrap().unwrap();
+        background.await.unwrap().unwrap();
+        assert_eq!(*order.lock().unwrap(), ["call", "background"]);
     }
 
     async fn futures_join(pool: &SigningPool) -> Vec<u64> {

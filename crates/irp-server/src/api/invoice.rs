@@ -150,21 +150,24 @@ async fn sign_and_record(
     let signer = state.clone();
     let to_sign = Arc::clone(invoice);
     let irn_for_signing = irn.clone();
-    let (signed, packed) = state
-        .signing_pool
-        .run(move || {
-            let signed = irp_core::signed::sign(
-                &signer.signing_key,
-                &signer.signing_options,
-                &to_sign,
-                &irn_for_signing,
-                &ack,
-            );
-            let packed =
-                PackedSignedInvoice::of(&signed.signed_invoice, signed.invoice_payload.as_bytes());
-            (signed, packed)
-        })
-        .await
+    let sign = move || {
+        let signed = irp_core::signed::sign(
+            &signer.signing_key,
+            &signer.signing_options,
+            &to_sign,
+            &irn_for_signing,
+            &ack,
+        );
+        let packed =
+            PackedSignedInvoice::of(&signed.signed_invoice, signed.invoice_payload.as_bytes());
+        (signed, packed)
+    };
+    // A bulk task's signature gives way to single calls' (`signing_pool`).
+    let signed = match caller.bulk_element {
+        Some(_) => state.signing_pool.run_background(sign).await,
+        None => state.signing_pool.run(sign).await,
+    };
+    let (signed, packed) = signed
         .ok_or("the signing pool did not answer")
         .or_code(Code::E2147)?;
     let record = InvoiceRecord {

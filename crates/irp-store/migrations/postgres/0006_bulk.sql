@@ -21,12 +21,16 @@ CREATE TABLE bulk_tasks (
     submitted_at TIMESTAMP     NOT NULL,
     completed_at TIMESTAMP,
     expires_at   TIMESTAMP     NOT NULL,
+    -- Set once every element is stored: the elements go in in short transactions (a large
+    -- task in one would hold the embedded registry's write lock for long), and a task is seen
+    -- by no one before it is whole.
+    ready        BOOLEAN NOT NULL DEFAULT FALSE,
     lease_owner  TEXT,
     lease_until  TIMESTAMP
 );
 
 -- The claim: the oldest unfinished task first.
-CREATE INDEX bulk_tasks_unfinished ON bulk_tasks (submitted_at) WHERE completed_at IS NULL;
+CREATE INDEX bulk_tasks_unfinished ON bulk_tasks (submitted_at) WHERE completed_at IS NULL AND ready;
 CREATE INDEX bulk_tasks_expiry ON bulk_tasks (expires_at);
 
 -- One row per element, as submitted (the exact bytes, processed as a single call's body) and

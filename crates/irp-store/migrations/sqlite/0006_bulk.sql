@@ -21,12 +21,16 @@ CREATE TABLE bulk_tasks (
     submitted_at TEXT     NOT NULL,
     completed_at TEXT,
     expires_at   TEXT     NOT NULL,
+    -- Set once every element is stored: the elements go in in short transactions (a large
+    -- task in one would hold the embedded registry's write lock for long), and a task is seen
+    -- by no one before it is whole.
+    ready        INTEGER NOT NULL DEFAULT 0,
     lease_owner  TEXT,
     lease_until  TEXT
 );
 
 -- The claim: the oldest unfinished task first.
-CREATE INDEX bulk_tasks_unfinished ON bulk_tasks (submitted_at) WHERE completed_at IS NULL;
+CREATE INDEX bulk_tasks_unfinished ON bulk_tasks (submitted_at) WHERE completed_at IS NULL AND ready = 1;
 CREATE INDEX bulk_tasks_expiry ON bulk_tasks (expires_at);
 
 -- One row per element, as submitted (the exact bytes, processed as a single call's body) and

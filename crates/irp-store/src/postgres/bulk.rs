@@ -13,6 +13,9 @@ use crate::errors::{conflict_or, db_error};
 use crate::rows::int;
 use crate::{BulkTask, BulkTasks, ElementResult, PendingElement, StoreResult};
 
+/// Elements stored per transaction when a task is created.
+const ELEMENTS_PER_TRANSACTION: usize = 200;
+
 #[async_trait]
 impl BulkTasks for PostgresStore {
     async fn create_bulk_task(&self, task: &BulkTask, elements: &[&[u8]]) -> StoreResult<()> {
@@ -38,12 +41,16 @@ impl BulkTasks for PostgresStore {
         .execute(&mut *tx)
         .await
         .map_err(|e| conflict_or(OP, "the task id is taken", e))?;
-        // At most 65,535 parameters a statement: 3 per element.
-        for (chunk_number, chunk) in elements.chunks(5_000).enumerate() {
+        commit(tx, OP).await?;
+        // The elements in short transactions, so that single calls' registrations get the
+        // write lock between them; the task is invisible until `ready`. A task left unready by
+        // a failure here is deleted when it expires.
+        for (chunk_number, chunk) in elements.chunks(ELEMENTS_PER_TRANSACTION).enumerate() {
+            let mut tx = self.write(OP).await?;
             let mut insert = sqlx::QueryBuilder::<sqlx::Postgres>::new(
                 "INSERT INTO bulk_elements (task_id, idx, request) ",
             );
-            let first = chunk_number * 5_000;
+            let first = chunk_number * ELEMENTS_PER_TRANSACTION;
             insert.push_values(chunk.iter().enumerate(), |mut row, (offset, request)| {
                 row.push_bind(&task.task_id)
                     .push_bind((first + offset) as i64)
@@ -54,7 +61,14 @@ impl BulkTasks for PostgresStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| db_error(OP, e))?;
+            commit(tx, OP).await?;
         }
+        let mut tx = self.write(OP).await?;
+        sqlx::query("UPDATE bulk_tasks SET ready = TRUE WHERE task_id = $1")
+            .bind(&task.task_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(OP, e))?;
         audit(
             &mut tx,
             OP,
@@ -71,7 +85,7 @@ impl BulkTasks for PostgresStore {
         let row: Option<BulkTaskRow> = sqlx::query_as(concat!(
             "SELECT ",
             bulk_task_columns!(),
-            " FROM bulk_tasks WHERE task_id = $1"
+            " FROM bulk_tasks WHERE task_id = $1 AND ready"
         ))
         .bind(task_id)
         .fetch_optional(&self.pool)
@@ -89,7 +103,7 @@ impl BulkTasks for PostgresStore {
         const OP: &str = "claim_bulk_task";
         // Most polls find nothing: ask first and open a transaction only to claim.
         let (waiting,): (bool,) = sqlx::query_as(
-            "SELECT EXISTS (SELECT 1 FROM bulk_tasks WHERE completed_at IS NULL \
+            "SELECT EXISTS (SELECT 1 FROM bulk_tasks WHERE completed_at IS NULL AND ready \
              AND (lease_until IS NULL OR lease_until < $1))",
         )
         .bind(now)
@@ -102,7 +116,7 @@ impl BulkTasks for PostgresStore {
         let mut tx = self.write(OP).await?;
         let row: Option<BulkTaskRow> = sqlx::query_as(concat!(
             "UPDATE bulk_tasks SET lease_owner = $1, lease_until = $2 WHERE task_id = \
-             (SELECT task_id FROM bulk_tasks WHERE completed_at IS NULL \
+             (SELECT task_id FROM bulk_tasks WHERE completed_at IS NULL AND ready \
               AND (lease_until IS NULL OR lease_until < $3) ORDER BY submitted_at, task_id \
               LIMIT 1 FOR UPDATE SKIP LOCKED) \
              RETURNING ",

@@ -11,6 +11,9 @@ use crate::errors::{conflict_or, db_error};
 use crate::rows::int;
 use crate::{BulkTask, BulkTasks, ElementResult, PendingElement, StoreResult};
 
+/// Elements stored per transaction when a task is created.
+const ELEMENTS_PER_TRANSACTION: usize = 200;
+
 #[async_trait]
 impl BulkTasks for SqliteStore {
     async fn create_bulk_task(&self, task: &BulkTask, elements: &[&[u8]]) -> StoreResult<()> {
@@ -36,12 +39,16 @@ impl BulkTasks for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(|e| conflict_or(OP, "the task id is taken", e))?;
-        // SQLite binds at most 32,766 parameters a statement: 3 per element.
-        for (chunk_number, chunk) in elements.chunks(5_000).enumerate() {
+        commit(tx, OP).await?;
+        // The elements in short transactions, so that single calls' registrations get the
+        // write lock between them; the task is invisible until `ready`. A task left unready by
+        // a failure here is deleted when it expires.
+        for (chunk_number, chunk) in elements.chunks(ELEMENTS_PER_TRANSACTION).enumerate() {
+            let mut tx = self.write(OP).await?;
             let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
                 "INSERT INTO bulk_elements (task_id, idx, request) ",
             );
-            let first = chunk_number * 5_000;
+            let first = chunk_number * ELEMENTS_PER_TRANSACTION;
             insert.push_values(chunk.iter().enumerate(), |mut row, (offset, request)| {
                 row.push_bind(&task.task_id)
                     .push_bind((first + offset) as i64)
@@ -52,7 +59,14 @@ impl BulkTasks for SqliteStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| db_error(OP, e))?;
+            commit(tx, OP).await?;
         }
+        let mut tx = self.write(OP).await?;
+        sqlx::query("UPDATE bulk_tasks SET ready = 1 WHERE task_id = ?")
+            .bind(&task.task_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_error(OP, e))?;
         audit(
             &mut tx,
             OP,
@@ -69,7 +83,7 @@ impl BulkTasks for SqliteStore {
         let row: Option<BulkTaskRow> = sqlx::query_as(concat!(
             "SELECT ",
             bulk_task_columns!(),
-            " FROM bulk_tasks WHERE task_id = ?"
+            " FROM bulk_tasks WHERE task_id = ? AND ready = 1"
         ))
         .bind(task_id)
         .fetch_optional(&self.reader)
@@ -87,7 +101,7 @@ impl BulkTasks for SqliteStore {
         const OP: &str = "claim_bulk_task";
         // Most polls find nothing: ask the reader first and take the write lock only to claim.
         let (waiting,): (bool,) = sqlx::query_as(
-            "SELECT EXISTS (SELECT 1 FROM bulk_tasks WHERE completed_at IS NULL \
+            "SELECT EXISTS (SELECT 1 FROM bulk_tasks WHERE completed_at IS NULL AND ready = 1 \
              AND (lease_until IS NULL OR lease_until < ?))",
         )
         .bind(now)
@@ -100,7 +114,7 @@ impl BulkTasks for SqliteStore {
         let mut tx = self.write(OP).await?;
         let row: Option<BulkTaskRow> = sqlx::query_as(concat!(
             "UPDATE bulk_tasks SET lease_owner = ?, lease_until = ? WHERE task_id = \
-             (SELECT task_id FROM bulk_tasks WHERE completed_at IS NULL \
+             (SELECT task_id FROM bulk_tasks WHERE completed_at IS NULL AND ready = 1 \
               AND (lease_until IS NULL OR lease_until < ?) ORDER BY submitted_at, task_id LIMIT 1) \
              RETURNING ",
             bulk_task_columns!()
