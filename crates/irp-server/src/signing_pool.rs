@@ -2,11 +2,13 @@
 //! CPU, so more threads than cores only add context switches (`docs/PERFORMANCE.md`).
 //!
 //! Two classes of work share the pool. A single call's signature comes first; bulk tasks'
-//! signatures (`crate::bulk`) run only when no single call's waits, and on all threads but one,
-//! so that a large task cannot make the API wait for a thread (issue 17).
+//! signatures (`crate::bulk`) run only when no single call's waits, and, while single calls
+//! come in (one in the last 200 ms), on all threads but one, so that a large task cannot make
+//! the API wait for a thread; with no single call about, a task has the whole pool (issue 17).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
@@ -19,14 +21,30 @@ struct Queues {
     calls: VecDeque<Job>,
     background: VecDeque<Job>,
     background_running: usize,
+    /// When the last single call's job came.
+    last_call: Option<Instant>,
     closed: bool,
 }
+
+/// How long after a single call's job background work keeps a thread free for the next.
+const CALLS_ABOUT: Duration = Duration::from_millis(200);
 
 struct Shared {
     queues: Mutex<Queues>,
     ready: Condvar,
-    /// The most threads that may run background jobs at once.
-    background_limit: usize,
+    threads: usize,
+    /// How long after a single call's job background work keeps a thread free.
+    calls_about: Duration,
+}
+
+impl Queues {
+    /// The most threads that may run background jobs now.
+    fn background_limit(&self, threads: usize, calls_about: Duration) -> usize {
+        match self.last_call {
+            Some(at) if at.elapsed() < calls_about => threads.saturating_sub(1).max(1),
+            _ => threads,
+        }
+    }
 }
 
 impl Shared {
@@ -53,11 +71,17 @@ impl Drop for SigningPool {
 impl SigningPool {
     /// A pool of `threads` threads (at least one).
     pub fn new(threads: usize) -> SigningPool {
+        SigningPool::with_window(threads, CALLS_ABOUT)
+    }
+
+    /// A pool whose background work keeps a thread free for `calls_about` after a call.
+    fn with_window(threads: usize, calls_about: Duration) -> SigningPool {
         let threads = threads.max(1);
         let shared = Arc::new(Shared {
             queues: Mutex::new(Queues::default()),
             ready: Condvar::new(),
-            background_limit: threads.saturating_sub(1).max(1),
+            threads,
+            calls_about,
         });
         for index in 0..threads {
             let shared = Arc::clone(&shared);
@@ -106,6 +130,7 @@ impl SigningPool {
                 queues.background.push_back(job);
             } else {
                 queues.calls.push_back(job);
+                queues.last_call = Some(Instant::now());
             }
         }
         self.shared.ready.notify_one();
@@ -114,7 +139,8 @@ impl SigningPool {
 }
 
 /// A signing thread: a single call's job first; a background job only when none waits and
-/// fewer than the limit of threads run one.
+/// fewer than the limit of threads run one. A thread held back by the limit looks again once
+/// single calls have stopped coming.
 fn work(shared: &Shared) {
     let mut queues = shared.lock();
     loop {
@@ -124,7 +150,7 @@ fn work(shared: &Shared) {
             queues = shared.lock();
             continue;
         }
-        if queues.background_running < shared.background_limit
+        if queues.background_running < queues.background_limit(shared.threads, shared.calls_about)
             && let Some(job) = queues.background.pop_front()
         {
             queues.background_running += 1;
@@ -139,10 +165,18 @@ fn work(shared: &Shared) {
         if queues.closed {
             return;
         }
-        queues = shared
-            .ready
-            .wait(queues)
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        queues = if queues.background.is_empty() {
+            shared
+                .ready
+                .wait(queues)
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        } else {
+            shared
+                .ready
+                .wait_timeout(queues, shared.calls_about)
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .0
+        };
     }
 }
 
@@ -190,9 +224,10 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn background_work_waits_for_calls_and_leaves_a_thread_free() {
-        let pool = Arc::new(SigningPool::new(2));
-        // Two background jobs held running: only one may run, the other waits.
+    async fn background_work_leaves_a_thread_free_while_calls_come() {
+        let pool = Arc::new(SigningPool::with_window(2, Duration::from_secs(2)));
+        // A single call has just come: for 2 s one thread stays free of background work.
+        assert_eq!(pool.run(|| 1).await, Some(1));
         let (release, blocked) = mpsc::channel::<()>();
         let blocked = Arc::new(Mutex::new(blocked));
         let (started, running) = mpsc::channel::<u32>();
@@ -208,22 +243,31 @@ mod tests {
                 .await
             }));
         }
-        let first = tokio::task::spawn_blocking(move || {
-            let first = running.recv().unwrap();
-            let second = running.recv_timeout(std::time::Duration::from_millis(300));
-            (first, second.is_ok(), running)
+        let (second_started, running) = tokio::task::spawn_blocking(move || {
+            running.recv().unwrap();
+            let second = running.recv_timeout(Duration::from_millis(300));
+            (second.is_ok(), running)
         })
         .await
         .unwrap();
         assert!(
-            !first.1,
-            "a second background job ran while one thread must stay free"
+            !second_started,
+            "a second background job took the thread kept free"
         );
-        // The free thread still takes a single call's job at once.
-        let answer = tokio::time::timeout(std::time::Duration::from_secs(10), pool.run(|| 42))
+        // The free thread answers a call at once.
+        let answer = tokio::time::timeout(Duration::from_secs(10), pool.run(|| 42))
             .await
-            .expect("the reserved thread answers a call");
+            .expect("the free thread answers a call");
         assert_eq!(answer, Some(42));
+        // Once calls stop coming, the held-back job gets the thread.
+        let second =
+            tokio::task::spawn_blocking(move || running.recv_timeout(Duration::from_secs(10)))
+                .await
+                .unwrap();
+        assert!(
+            second.is_ok(),
+            "the whole pool serves background work when calls stop"
+        );
         release.send(()).unwrap();
         release.send(()).unwrap();
         let mut done = Vec::new();
