@@ -49,8 +49,15 @@ async fn submit(
     kind: BulkKind,
 ) -> Result<Envelope, ApiError> {
     let irp = request.call.irp()?;
-    let plaintext = request.plaintext()?;
-    let elements = split::elements(&plaintext, kind == BulkKind::Generate)?;
+    // Megabytes of JSON: decrypted and split off the runtime, so that single calls go on.
+    let plaintext = request.plaintext_off_runtime().await?;
+    let (plaintext, ranges) = tokio::task::spawn_blocking(move || {
+        let ranges = split::element_ranges(&plaintext, kind == BulkKind::Generate)?;
+        Ok::<_, ApiError>((plaintext, ranges))
+    })
+    .await
+    .or_code(Code::E5001)??;
+    let elements: Vec<&[u8]> = ranges.into_iter().map(|range| &plaintext[range]).collect();
     let task = create_task(state, request.caller(), irp, kind, &elements).await?;
     let mut out = String::with_capacity(96);
     let mut object = ObjectWriter::open(&mut out);

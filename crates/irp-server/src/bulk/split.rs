@@ -48,6 +48,21 @@ pub fn elements(body: &[u8], allow_wrapper: bool) -> Result<Vec<&[u8]>, ApiError
         .collect())
 }
 
+/// [`elements`] as byte ranges of `body`, which can be sent across threads with it.
+pub fn element_ranges(
+    body: &[u8],
+    allow_wrapper: bool,
+) -> Result<Vec<std::ops::Range<usize>>, ApiError> {
+    let start = body.as_ptr() as usize;
+    Ok(elements(body, allow_wrapper)?
+        .into_iter()
+        .map(|element| {
+            let offset = element.as_ptr() as usize - start;
+            offset..offset + element.len()
+        })
+        .collect())
+}
+
 fn not_an_array() -> ApiError {
     ApiError::from(ErrorDetail::with_message(
         Code::E2140,
@@ -91,6 +106,14 @@ mod tests {
                 br#"{"C":[1,2]}"#
             ]
         );
+    }
+
+    #[test]
+    fn ranges_name_the_same_bytes() {
+        let body = br#"{"Invoices": [ {"A":1}, [2] ]}"#;
+        let ranges = element_ranges(body, true).unwrap();
+        let found: Vec<&[u8]> = ranges.into_iter().map(|r| &body[r]).collect();
+        assert_eq!(found, elements(body, true).unwrap());
     }
 
     #[test]
