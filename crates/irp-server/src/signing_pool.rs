@@ -107,6 +107,14 @@ impl SigningPool {
         self.submit(work, false).await
     }
 
+    /// Whether single calls are coming: one came in the last 200 ms.
+    pub fn calls_coming(&self) -> bool {
+        let queues = self.shared.lock();
+        queues
+            .last_call
+            .is_some_and(|at| at.elapsed() < self.shared.calls_about)
+    }
+
     /// Runs background `work` (a bulk task's) when no single call's work waits.
     pub async fn run_background<T: Send + 'static>(
         &self,

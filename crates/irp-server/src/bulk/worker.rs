@@ -140,7 +140,14 @@ async fn process(
         }
         // In array order; an element waits while an earlier one of the same document runs, so
         // that a repeated document meets its earlier occurrence as two single calls would.
-        while running.len() < concurrency {
+        // While single calls come, a task keeps to a quarter of its concurrency, so that the
+        // API's latency holds; alone, it has all of it.
+        let limit = if state.signing_pool.calls_coming() {
+            concurrency.div_ceil(4)
+        } else {
+            concurrency
+        };
+        while running.len() < limit {
             let Some((_, key)) = queue.front() else {
                 break;
             };
