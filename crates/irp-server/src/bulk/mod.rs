@@ -4,7 +4,7 @@
 //! as sent, and processed in the background by whichever node of either portal holds its lease
 //! ([`worker`]). Each element goes through exactly the single call's operation
 //! (`api::invoice::register_invoice`, `api::invoice::cancel_invoice`) as the submitting user;
-//! its result is the single call's answer ([`results`]). E7 and E8 read progress and results on
+//! its result is the single call's answer (`results`). E7 and E8 read progress and results on
 //! any node.
 //!
 //! Exactly once: a registration or cancellation made for an element marks the element in its

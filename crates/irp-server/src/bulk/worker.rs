@@ -123,8 +123,11 @@ async fn process(
     let mut attempts: HashMap<u32, u32> = HashMap::new();
     let mut done: Vec<ElementResult> = Vec::new();
     let mut last_record = Instant::now();
+    let mut revoked = false;
     loop {
         if !exhausted && queue.len() < concurrency {
+            // A user deactivated meanwhile submits no more: the rest of the task fails `1005`.
+            revoked = revoked || !submitter_active(state, &task).await?;
             let pending = state
                 .store
                 .pending_bulk_elements(&task.task_id, next_from, page)
@@ -140,6 +143,17 @@ async fn process(
         }
         // In array order; an element waits while an earlier one of the same document runs, so
         // that a repeated document meets its earlier occurrence as two single calls would.
+        if revoked {
+            for (element, _) in queue.drain(..) {
+                let refused = ApiError::code(Code::E1005);
+                done.push(results::failed(
+                    task.kind,
+                    element.index,
+                    &element.request,
+                    &refused,
+                ));
+            }
+        }
         // While single calls come, a task keeps to a quarter of its concurrency, so that the
         // API's latency holds; alone, it has all of it.
         let limit = if state.signing_pool.calls_coming() {
@@ -165,9 +179,15 @@ async fn process(
             });
         }
         let Some(joined) = running.join_next().await else {
-            // Nothing runs and nothing waits: every element has its result.
-            record(state, &task, owner, &mut done).await?;
-            return Ok(());
+            if exhausted && queue.is_empty() {
+                // Nothing runs and nothing waits: every element has its result.
+                record(state, &task, owner, &mut done).await?;
+                return Ok(());
+            }
+            if !record(state, &task, owner, &mut done).await? {
+                return Ok(());
+            }
+            continue;
         };
         let (element, key, outcome) = match joined {
             Ok(finished) => finished,
@@ -209,6 +229,18 @@ async fn process(
             last_record = Instant::now();
         }
     }
+}
+
+/// Whether the task's submitter may still act: the user exists and is active.
+async fn submitter_active(
+    state: &AppState,
+    task: &BulkTask,
+) -> Result<bool, irp_store::StoreError> {
+    Ok(state
+        .store
+        .user(&task.user_name)
+        .await?
+        .is_some_and(|user| user.active))
 }
 
 /// Records the results gathered and renews the lease; `false` when the lease was lost.

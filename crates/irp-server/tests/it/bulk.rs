@@ -380,3 +380,83 @@ async fn a_task_outlives_the_session_that_submitted_it() {
         Some(registered.record.irn.as_str())
     );
 }
+
+/// A user deactivated after submitting a task submits no more: the task's remaining elements
+/// fail with `1005`, as the user's own calls would.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deactivated_users_task_registers_nothing_more() {
+    let Some(app) = spawn_app(Backend::Sqlite).await else {
+        return;
+    };
+    let credentials = app.credentials(SELLER);
+    let now = app.clock.now();
+    let task = irp_store::BulkTask {
+        task_id: "01BBBBBBBBBBBBBBBBBBBBBBBB".to_owned(),
+        kind: irp_store::BulkKind::Generate,
+        gstin: SELLER.to_owned(),
+        sup_gstin: None,
+        client_id: credentials.client_id.clone(),
+        user_name: credentials.user_name.clone(),
+        irp_header: None,
+        portal: 1,
+        total: 2,
+        processed: 0,
+        succeeded: 0,
+        failed: 0,
+        submitted_at: now,
+        completed_at: None,
+        expires_at: now + chrono::Duration::days(1),
+        lease_owner: None,
+        lease_until: None,
+    };
+    app.state
+        .store
+        .set_user_active(&credentials.user_name, false, now)
+        .await
+        .unwrap();
+    let (one, two) = (invoice(&app, "REVOKED/1"), invoice(&app, "REVOKED/2"));
+    app.state
+        .store
+        .create_bulk_task(&task, &[&one, &two])
+        .await
+        .unwrap();
+    app.state.bulk_wakeup.notify_one();
+    let mut finished = None;
+    for _ in 0..100 {
+        let read = app
+            .state
+            .store
+            .bulk_task(&task.task_id)
+            .await
+            .unwrap()
+            .unwrap();
+        if read.completed_at.is_some() {
+            finished = Some(read);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let finished = finished.expect("the task ends");
+    assert_eq!((finished.succeeded, finished.failed), (0, 2));
+    for result in app
+        .state
+        .store
+        .bulk_results(&task.task_id, 0, 2)
+        .await
+        .unwrap()
+    {
+        let entry: Value = serde_json::from_str(&result.result).unwrap();
+        assert_eq!(entry["ErrorDetails"][0]["ErrorCode"], "1005", "{entry}");
+    }
+    let found = app
+        .state
+        .store
+        .search_invoices(&irp_store::InvoiceSearch {
+            party: SELLER.to_owned(),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(found.is_empty(), "nothing registered: {found:?}");
+}
