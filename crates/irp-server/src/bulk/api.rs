@@ -208,6 +208,11 @@ pub async fn results(
         object.close();
         return Ok(call.encrypted(&out));
     }
+    Ok(call.encrypted(&results_json(&results)))
+}
+
+/// The JSON array of a task's results (E8's `Data`).
+pub fn results_json(results: &[irp_store::ElementResult]) -> String {
     let mut out =
         String::with_capacity(results.iter().map(|r| r.result.len() + 1).sum::<usize>() + 2);
     out.push('[');
@@ -218,7 +223,7 @@ pub async fn results(
         out.push_str(&result.result);
     }
     out.push(']');
-    Ok(call.encrypted(&out))
+    out
 }
 
 /// The CSV of a task's results, header first, lines ended by CRLF (RFC 4180).

@@ -255,16 +255,7 @@ pub async fn results_json(
     Path(task_id): Path<String>,
 ) -> Result<Response, WebError> {
     let (task, results) = task_results(&state, &user, &task_id).await?;
-    let mut out =
-        String::with_capacity(results.iter().map(|r| r.result.len() + 1).sum::<usize>() + 2);
-    out.push('[');
-    for (index, result) in results.iter().enumerate() {
-        if index > 0 {
-            out.push(',');
-        }
-        out.push_str(&result.result);
-    }
-    out.push(']');
+    let out = crate::bulk::api::results_json(&results);
     Ok(file(out, JSON, &attachment(&task, "results.json")))
 }
 

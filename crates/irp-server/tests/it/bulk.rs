@@ -29,24 +29,6 @@ fn task_id(answer: &irp_client::Envelope) -> String {
         .to_owned()
 }
 
-/// A second portal (IRP-2) over the first's registry, with the same auth key.
-async fn second_portal(first: &TestApp) -> (TestApp, tempfile::TempDir) {
-    let auth_key = first.data_dir.join("keys/auth-private.pem");
-    let dir = tempfile::tempdir().unwrap();
-    let second = start(
-        dir.path().join("node"),
-        Some(first.database_url.clone()),
-        test_settings(&format!(
-            "[portal]\nid = 2\n[keys]\nauth_private_key = {:?}\n",
-            auth_key.display().to_string()
-        )),
-        irp_server::clock::Clock::default(),
-        None,
-    )
-    .await;
-    (second, dir)
-}
-
 /// A client of `app` holding the session `other` obtained at another portal.
 fn same_session(app: &TestApp, other: &NicClient, gstin: &str) -> NicClient {
     let client = app.client(gstin);

@@ -136,6 +136,25 @@ impl Drop for TestApp {
     }
 }
 
+/// A second portal (IRP-2) over `first`'s registry with the same auth key, and the directory
+/// it keeps its own keys in.
+pub async fn second_portal(first: &TestApp) -> (TestApp, tempfile::TempDir) {
+    let auth_key = first.data_dir.join("keys/auth-private.pem");
+    let dir = tempfile::tempdir().unwrap();
+    let second = start(
+        dir.path().join("node"),
+        Some(first.database_url.clone()),
+        test_settings(&format!(
+            "[portal]\nid = 2\n[keys]\nauth_private_key = {:?}\n",
+            auth_key.display().to_string()
+        )),
+        Clock::default(),
+        None,
+    )
+    .await;
+    (second, dir)
+}
+
 impl TestApp {
     /// Stops the server gracefully and hands back what a restart needs.
     pub async fn stop(mut self) -> (PathBuf, String, Clock, Option<Scratch>) {

@@ -187,19 +187,7 @@ async fn logins_racing_on_two_portals_share_one_session(backend: Backend) {
     let Some(first) = spawn_app(backend).await else {
         return;
     };
-    let auth_key = first.data_dir.join("keys/auth-private.pem");
-    let second_dir = tempfile::tempdir().unwrap();
-    let second = start(
-        second_dir.path().join("node"),
-        Some(first.database_url.clone()),
-        test_settings(&format!(
-            "[portal]\nid = 2\n[keys]\nauth_private_key = {:?}\n",
-            auth_key.display().to_string()
-        )),
-        irp_server::clock::Clock::default(),
-        None,
-    )
-    .await;
+    let (second, _second_dir) = second_portal(&first).await;
     // Each sandbox user in turn logs in on both portals at the same instant.
     for user in &first.sandbox.users {
         let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
