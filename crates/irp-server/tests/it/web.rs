@@ -234,15 +234,30 @@ async fn password_change_and_second_login_end_sessions_on_postgres() {
     password_change_and_second_login_end_sessions(Backend::Postgres).await;
 }
 
-/// A multipart body with the form token and one file.
-fn upload_body(token: &str, file_name: &str, content: &[u8]) -> (String, Vec<u8>) {
+/// A multipart body: the text `fields`, then one file; and its content type.
+pub(crate) fn multipart(
+    fields: &[(&str, &str)],
+    file_name: &str,
+    file_type: &str,
+    content: &[u8],
+) -> (String, Vec<u8>) {
     let boundary = "----irp-test-boundary";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n\
-         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
-         Content-Type: application/json\r\n\r\n"
-    )
-    .into_bytes();
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+             Content-Type: {file_type}\r\n\r\n"
+        )
+        .as_bytes(),
+    );
     body.extend_from_slice(content);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
@@ -255,7 +270,7 @@ async fn upload(
     name: &str,
     content: &[u8],
 ) -> (StatusCode, String) {
-    let (content_type, body) = upload_body(token, name, content);
+    let (content_type, body) = multipart(&[("csrf", token)], name, "application/json", content);
     let answer = http()
         .post(format!("{}/invoices/upload", app.address))
         .header("cookie", cookie)

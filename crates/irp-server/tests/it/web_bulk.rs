@@ -11,22 +11,7 @@ use reqwest::header::CONTENT_DISPOSITION;
 use serde_json::Value;
 
 use crate::helpers::*;
-use crate::web::{form_token, http, location, page, web_login};
-
-/// A multipart body with the form token, the task kind and one file.
-fn bulk_body(token: &str, kind: &str, file_name: &str, content: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "----irp-bulk-boundary";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n\
-         --{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n{kind}\r\n\
-         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
-         Content-Type: application/octet-stream\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(content);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
+use crate::web::{form_token, http, location, multipart, page, web_login};
 
 /// Posts `content` to `/bulk` for a generate task: the status, where it redirects to, and
 /// the page.
@@ -48,7 +33,12 @@ async fn upload_kind(
     name: &str,
     content: &[u8],
 ) -> (StatusCode, String, String) {
-    let (content_type, body) = bulk_body(token, kind, name, content);
+    let (content_type, body) = multipart(
+        &[("csrf", token), ("kind", kind)],
+        name,
+        "application/octet-stream",
+        content,
+    );
     let answer = http()
         .post(format!("{}/bulk", app.address))
         .header("cookie", cookie)
