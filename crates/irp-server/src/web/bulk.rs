@@ -106,50 +106,47 @@ pub async fn submit(
     }
     let xlsx = file.bytes.starts_with(b"PK\x03\x04")
         || page.file_name.to_ascii_lowercase().ends_with(".xlsx");
-    let sheet_documents;
-    let elements: Vec<&[u8]> = if xlsx {
-        if cancel {
-            let refusal = Refusal {
-                code: String::new(),
-                place: "file".to_owned(),
-                message: "The Excel template holds invoices to generate; a cancellation task is \
-                          a JSON array of {Irn, CnlRsn, CnlRem}."
-                    .to_owned(),
-            };
-            return Ok(refuse(
-                page,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                vec![refusal],
-            ));
-        }
-        let limits = irp_sheet::Limits {
-            max_bytes,
-            max_rows: u32::try_from(state.settings.bulk.max_documents * 1000 + 1)
-                .unwrap_or(u32::MAX),
+    if xlsx && cancel {
+        let refusal = Refusal {
+            code: String::new(),
+            place: "file".to_owned(),
+            message: "The Excel template holds invoices to generate; a cancellation task is \
+                      a JSON array of {Irn, CnlRsn, CnlRem}."
+                .to_owned(),
         };
-        match irp_sheet::read_invoices(&file.bytes, &limits) {
-            Ok(documents) => sheet_documents = documents,
-            Err(error) => {
-                page.more = error.more;
-                let refusals = error
-                    .problems
-                    .into_iter()
-                    .map(|problem| Refusal {
-                        code: String::new(),
-                        place: problem.place,
-                        message: problem.message,
-                    })
-                    .collect();
-                return Ok(refuse(page, StatusCode::UNPROCESSABLE_ENTITY, refusals));
-            }
-        }
-        sheet_documents.iter().map(|d| d.json.as_bytes()).collect()
-    } else {
-        match split::elements(&file.bytes, kind == BulkKind::Generate) {
-            Ok(elements) => elements,
-            Err(error) => return Ok(refused(page, error)),
-        }
+        return Ok(refuse(
+            page,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec![refusal],
+        ));
+    }
+    let limits = irp_sheet::Limits {
+        max_bytes,
+        max_rows: u32::try_from(state.settings.bulk.max_documents * 1000 + 1).unwrap_or(u32::MAX),
     };
+    // Megabytes of JSON or a workbook: read off the runtime, so that single calls go on.
+    let bytes = file.bytes.clone();
+    let read = tokio::task::spawn_blocking(move || read_file(&bytes, xlsx, kind, &limits))
+        .await
+        .or_page()?;
+    let elements = match read {
+        Ok(elements) => elements,
+        Err(Unreadable::Sheet(error)) => {
+            page.more = error.more;
+            let refusals = error
+                .problems
+                .into_iter()
+                .map(|problem| Refusal {
+                    code: String::new(),
+                    place: problem.place,
+                    message: problem.message,
+                })
+                .collect();
+            return Ok(refuse(page, StatusCode::UNPROCESSABLE_ENTITY, refusals));
+        }
+        Err(Unreadable::Json(error)) => return Ok(refused(page, error)),
+    };
+    let elements: Vec<&[u8]> = elements.iter().map(Vec::as_slice).collect();
     let max_documents = state.settings.bulk.max_documents;
     if elements.len() > max_documents {
         let refusal = Refusal {
@@ -167,6 +164,27 @@ pub async fn submit(
         Ok(task) => Ok(Redirect::to(&format!("/bulk/{}", task.task_id)).into_response()),
         Err(error) => Ok(refused(page, error)),
     }
+}
+
+/// Why an uploaded file gives no documents.
+enum Unreadable {
+    Sheet(irp_sheet::SheetError),
+    Json(ApiError),
+}
+
+/// The documents of an uploaded file: the workbook's invoices, or the JSON array's elements.
+fn read_file(
+    bytes: &[u8],
+    xlsx: bool,
+    kind: BulkKind,
+    limits: &irp_sheet::Limits,
+) -> Result<Vec<Vec<u8>>, Unreadable> {
+    if xlsx {
+        let documents = irp_sheet::read_invoices(bytes, limits).map_err(Unreadable::Sheet)?;
+        return Ok(documents.into_iter().map(|d| d.json.into_bytes()).collect());
+    }
+    let elements = split::elements(bytes, kind == BulkKind::Generate).map_err(Unreadable::Json)?;
+    Ok(elements.into_iter().map(<[u8]>::to_vec).collect())
 }
 
 /// The upload page listing why the file was refused; no task was created.
