@@ -141,8 +141,6 @@ async fn process(
                 (element, key)
             }));
         }
-        // In array order; an element waits while an earlier one of the same document runs, so
-        // that a repeated document meets its earlier occurrence as two single calls would.
         if revoked {
             for (element, _) in queue.drain(..) {
                 let refused = ApiError::code(Code::E1005);
@@ -161,6 +159,8 @@ async fn process(
         } else {
             concurrency
         };
+        // In array order; an element waits while an earlier one of the same document runs, so
+        // that a repeated document meets its earlier occurrence as two single calls would.
         while running.len() < limit {
             let Some((_, key)) = queue.front() else {
                 break;
