@@ -64,12 +64,17 @@ impl StoreArgs {
 
 fn main() -> anyhow::Result<std::process::ExitCode> {
     let cli = Cli::parse();
+    // Colour codes only for a person at a terminal: a log redirected to a file or a journal
+    // gets plain text (and `NO_COLOR` turns them off everywhere).
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stdout())
+        && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("IRP_LOG")
                 .unwrap_or_else(|_| "info".into()),
         )
         .with_target(false)
+        .with_ansi(colour)
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

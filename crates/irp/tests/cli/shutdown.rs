@@ -54,3 +54,37 @@ async fn sigterm_finishes_in_flight_requests_and_exits_cleanly() {
 async fn client_again(server: &Server, data_dir: &std::path::Path) -> irp_client::NicClient {
     client(server, data_dir, SELLER).await
 }
+
+/// A log that is not written to a terminal carries no colour codes (issue 19): an operator's
+/// file or journal gets plain text even without `NO_COLOR`.
+#[test]
+fn a_log_written_to_a_pipe_has_no_colour_codes() {
+    let temp = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_irp"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(temp.path())
+        .env_remove("NO_COLOR")
+        .env("IRP_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = Vec::new();
+    for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
+        let ready = line.contains("serving http://");
+        lines.push(line);
+        if ready {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        lines.iter().any(|line| line.contains("serving http://")),
+        "{lines:?}"
+    );
+    for line in &lines {
+        assert!(!line.contains('\u{1b}'), "a colour code in {line:?}");
+    }
+}
