@@ -100,7 +100,7 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 fi
 cargo build --quiet --locked -p irp
-DRILL_BINARY=target/debug/irp step bash scripts/failover-drill.sh
+DRILL_BINARY="${CARGO_TARGET_DIR:-target}/debug/irp" step bash scripts/failover-drill.sh
 
 # Coverage-guided fuzzing (AFL++ through cargo-afl), FUZZ_SECONDS per target, two targets at a
 # time: a crash or hang fails the suite and is kept under crates/irp-fuzz/crashes/ (docs/TESTING.md).
