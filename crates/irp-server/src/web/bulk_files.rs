@@ -239,10 +239,12 @@ fn attachment(task: &BulkTask, name: &str) -> String {
     format!("attachment; filename=\"bulk-{}-{name}\"", task.task_id)
 }
 
-/// `GET /bulk/template.xlsx`: the blank Excel template, with its example invoice.
-pub async fn template(_user: WebUser) -> Response {
+/// `GET /bulk/template.xlsx`: the blank Excel template, its example invoice dated today (IST)
+/// so that it can be uploaded as it is.
+pub async fn template(State(state): State<AppState>, _user: WebUser) -> Response {
+    let today = irp_core::canonical::format_date(state.clock.now().date());
     file(
-        irp_sheet::template(),
+        irp_sheet::template_dated(&today),
         XLSX,
         "attachment; filename=\"bulk-upload-template.xlsx\"",
     )

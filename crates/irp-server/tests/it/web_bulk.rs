@@ -228,7 +228,13 @@ async fn bulk_upload_in_the_web_mode(backend: Backend) {
         "bulk-upload-template.xlsx",
     )
     .await;
-    assert_eq!(template, irp_sheet::template());
+    let today = app.clock.now().date().format("%d/%m/%Y").to_string();
+    assert_eq!(template, irp_sheet::template_dated(&today));
+    // Its example, dated today, registers as it is.
+    let (status, to, text) = upload(&app, &cookie, &token, "template.xlsx", &template).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{text}");
+    let done = wait_done(&app, &cookie, &to).await;
+    assert_eq!(by_id(&done, "task-succeeded"), "1", "{done}");
 
     // Three invoices, the second with a buyer GSTIN whose check digit is wrong.
     let mut bad: Value = serde_json::from_slice(&invoice(&app, "WB/BAD")).unwrap();
@@ -441,7 +447,6 @@ async fn bulk_upload_in_the_web_mode(backend: Backend) {
     assert!(text.contains("a cancellation task is"), "{text}");
 
     // The Excel template, filled with one invoice of today's date.
-    let today = app.clock.now().date().format("%d/%m/%Y").to_string();
     let sheet = workbook("WB/X1", &today, "10");
     let (status, to, text) = upload(&app, &cookie, &token, "invoices.xlsx", &sheet).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{text}");
