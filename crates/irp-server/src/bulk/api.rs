@@ -230,7 +230,7 @@ pub fn results_json(results: &[irp_store::ElementResult]) -> String {
 pub fn results_csv(kind: BulkKind, results: &[irp_store::ElementResult]) -> String {
     let mut text =
         String::with_capacity(results.iter().map(|r| r.csv.len() + 2).sum::<usize>() + 160);
-    text.push_str(csv_header(kind));
+    text.push_str(&csv_header(kind));
     text.push_str("\r\n");
     for result in results {
         text.push_str(&result.csv);

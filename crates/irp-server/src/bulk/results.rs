@@ -6,14 +6,14 @@ use irp_store::{BulkKind, ElementResult};
 
 use crate::envelope::{ApiError, Info, write_error_details, write_info_details};
 
-/// The CSV header of a task's results.
-pub fn csv_header(kind: BulkKind) -> &'static str {
+/// The CSV header of a task's results: the columns of `09` §2.3, as the result workbooks have
+/// them (`irp_sheet`).
+pub fn csv_header(kind: BulkKind) -> String {
     match kind {
-        BulkKind::Generate => {
-            "Index,Status,DocTyp,DocNo,DocDt,Irn,AckNo,AckDt,EwbNo,EwbDt,EwbValidTill,ErrorCodes,ErrorMessages,InfCd"
-        }
-        BulkKind::Cancel => "Index,Status,Irn,CancelDate,ErrorCodes,ErrorMessages",
+        BulkKind::Generate => irp_sheet::GENERATE_COLUMNS,
+        BulkKind::Cancel => irp_sheet::CANCEL_COLUMNS,
     }
+    .join(",")
 }
 
 /// A registered element: `data` is the single call's `Data`.

@@ -50,13 +50,13 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn csv_header(self) -> &'static str {
+    /// The CSV header of the results: the portal's bulk results' columns (`09` §2.3).
+    fn csv_header(self) -> String {
         match self {
-            Kind::Generate => {
-                "Index,Status,DocTyp,DocNo,DocDt,Irn,AckNo,AckDt,EwbNo,EwbDt,EwbValidTill,ErrorCodes,ErrorMessages,InfCd"
-            }
-            Kind::Cancel => "Index,Status,Irn,CancelDate,ErrorCodes,ErrorMessages",
+            Kind::Generate => irp_sheet::GENERATE_COLUMNS,
+            Kind::Cancel => irp_sheet::CANCEL_COLUMNS,
         }
+        .join(",")
     }
 }
 
