@@ -288,6 +288,21 @@ struct Gathered {
     items: Vec<(u32, Vec<Slot>)>,
 }
 
+/// How many times its size a workbook may unpack to (spreadsheets compress about 5 to 10 times).
+const EXPANSION: usize = 20;
+/// What any workbook may unpack to, however small the byte limit.
+const MIN_EXPANDED: usize = 16 * 1024 * 1024;
+
+/// The sum of the declared sizes of the archive's parts, or `None` when it is not a ZIP.
+fn expanded_size(bytes: &[u8]) -> Option<u64> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
+    let mut total: u64 = 0;
+    for index in 0..archive.len() {
+        total = total.saturating_add(archive.by_index_raw(index).ok()?.size());
+    }
+    Some(total)
+}
+
 /// Reads the `Invoices` sheet of an `.xlsx` workbook: one INV-01 v1.1 JSON document per group
 /// of consecutive rows with the same document key, in sheet order.
 ///
@@ -308,6 +323,21 @@ pub fn read_invoices(bytes: &[u8], limits: &Limits) -> Result<Vec<Document>, She
                 bytes.len(),
                 limits.max_bytes
             ),
+        ));
+    }
+    // A workbook is a ZIP archive: its parts' declared sizes are checked before any is expanded,
+    // so that a small file that unpacks to gigabytes (a zip bomb) is refused unread.
+    let expanded = expanded_size(bytes).ok_or_else(|| {
+        SheetError::one(
+            "workbook",
+            "the file is not a readable .xlsx workbook".to_owned(),
+        )
+    })?;
+    let most = limits.max_bytes.saturating_mul(EXPANSION).max(MIN_EXPANDED);
+    if expanded > most as u64 {
+        return Err(SheetError::one(
+            "workbook",
+            format!("the workbook unpacks to {expanded} bytes, over the limit of {most} bytes"),
         ));
     }
     let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(|error| {

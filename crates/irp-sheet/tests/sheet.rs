@@ -741,3 +741,38 @@ fn the_results_workbooks_read_back() {
         ]
     );
 }
+
+/// A small file that unpacks to far more than its size (a zip bomb) is refused before it is
+/// expanded, naming the sizes.
+#[test]
+fn a_workbook_that_unpacks_too_far_is_refused() {
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("Invoices").unwrap();
+    // 600 distinct cells of 32,000 characters: about 19 MB of shared strings, a few KB packed.
+    for row in 0..600_u32 {
+        sheet
+            .write_string(row, 0, format!("{row}{}", "a".repeat(32_000)))
+            .unwrap();
+    }
+    let bytes = workbook.save_to_buffer().unwrap();
+    let limits = Limits {
+        max_bytes: 64 * 1024,
+        max_rows: 1_000,
+    };
+    assert!(
+        bytes.len() < limits.max_bytes,
+        "{} bytes packed",
+        bytes.len()
+    );
+    let error = read_invoices(&bytes, &limits).unwrap_err();
+    let message = error.to_string();
+    assert!(message.contains("unpacks to"), "{message}");
+    // The same workbook under a limit that allows its size is read (and refused for its layout).
+    let generous = Limits {
+        max_bytes: 8 * 1024 * 1024,
+        max_rows: 1_000,
+    };
+    let error = read_invoices(&bytes, &generous).unwrap_err();
+    assert!(!error.to_string().contains("unpacks to"), "{error}");
+}

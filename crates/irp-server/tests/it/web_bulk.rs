@@ -229,7 +229,20 @@ async fn bulk_upload_in_the_web_mode(backend: Backend) {
     )
     .await;
     let today = app.clock.now().date().format("%d/%m/%Y").to_string();
-    assert_eq!(template, irp_sheet::template_dated(&today));
+    // The same workbook as the crate writes (read back: a workbook records when it was written).
+    let limits = irp_sheet::Limits {
+        max_bytes: 1 << 20,
+        max_rows: 100,
+    };
+    let read = |bytes: &[u8]| -> Vec<String> {
+        irp_sheet::read_invoices(bytes, &limits)
+            .unwrap()
+            .into_iter()
+            .map(|document| document.json)
+            .collect()
+    };
+    assert_eq!(read(&template), read(&irp_sheet::template_dated(&today)));
+    assert!(read(&template)[0].contains(&today));
     // Its example, dated today, registers as it is.
     let (status, to, text) = upload(&app, &cookie, &token, "template.xlsx", &template).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{text}");
